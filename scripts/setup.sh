@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages longcat.cpp needs; safe to run again (only missing packages are installed).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git
+  nlohmann-json3-dev    # config.json, safetensors headers, tokenizer.json
+  libcli11-dev          # command-line parsing of the longcat command
+  libpcre2-dev          # tokenizer pre-tokenizer regexes (\p{L}, lookahead) with JIT
+  libgtest-dev libgmock-dev  # unit and fixture tests
+  libbenchmark-dev      # kernel microbenchmarks
+  libopenblas-dev       # FMA yardstick in benchmarks only (never in the model path)
+  clang libclang-rt-14-dev  # libFuzzer targets for the header and config parsers
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages already installed" >&2
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done" >&2

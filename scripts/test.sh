@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds (Release + an ASan/UBSan build of the unit tests),
+# runs every test, and runs the parser fuzz targets for a bounded time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+./scripts/setup.sh
+
+echo "== build (Release)" >&2
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DLONGCAT_BENCH=ON >/dev/null
+cmake --build build -j"$jobs"
+echo "== tests (Release)" >&2
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== build (ASan + UBSan)" >&2
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLONGCAT_SANITIZE=ON -DLONGCAT_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$jobs" --target longcat_tests longcat
+echo "== tests (ASan + UBSan)" >&2
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+echo "== fuzz (libFuzzer, bounded)" >&2
+CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLONGCAT_FUZZ=ON -DLONGCAT_TESTS=OFF \
+  -DLONGCAT_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_targets
+./fuzz/run_fuzzers.sh build-fuzz "${LONGCAT_FUZZ_SECONDS:-30}"
+
+echo "== all tests passed" >&2

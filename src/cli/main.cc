@@ -1,0 +1,45 @@
+// `longcat <command> [options]`: dispatches to the subcommand front-ends (docs/cli.md).
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "cli/command.h"
+
+namespace longcat::cli {
+
+const std::vector<Command>& all_commands() {
+  static const std::vector<Command> commands = {
+      {"logits", "prefill token ids and write the logits (and MTP logits) as safetensors", cmd_logits},
+      {"dump", "write the named intermediate tensors of one prefill", cmd_dump},
+      {"generate", "generate tokens from ids or a prompt", cmd_generate},
+      {"inspect", "parameter counts, activated parameters and cache size of a model", cmd_inspect},
+  };
+  return commands;
+}
+
+}  // namespace longcat::cli
+
+static void print_usage(FILE* out) {
+  std::fprintf(out, "usage: longcat <command> [options]   (longcat <command> --help for its options)\n\ncommands:\n");
+  for (const auto& c : longcat::cli::all_commands()) std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::printf("longcat %s\n", LONGCAT_VERSION);
+    return 0;
+  }
+  for (const auto& c : longcat::cli::all_commands())
+    if (name == c.name) return c.main(argc - 1, argv + 1);
+  std::fprintf(stderr, "error: unknown command '%s' (run `longcat --help` for the list)\n", name.c_str());
+  return 2;
+}

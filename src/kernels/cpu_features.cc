@@ -1,0 +1,22 @@
+#include "kernels/cpu_features.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace longcat {
+
+bool cpu_has_avx2_fma() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
+bool use_avx2_kernels() {
+  static const bool use = [] {
+    const char* isa = std::getenv("LONGCAT_ISA");
+    if (isa && std::strcmp(isa, "generic") == 0) return false;
+    return cpu_has_avx2_fma();
+  }();
+  return use;
+}
+
+}  // namespace longcat

@@ -1,0 +1,103 @@
+#include "model/longcat_model.h"
+
+#include <vector>
+
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "model/dense_mlp.h"
+#include "model/memory_check.h"
+#include "model/mla_attention.h"
+#include "model/scmoe_layer.h"
+#include "util/error.h"
+#include "util/thread_pool.h"
+
+namespace longcat {
+
+void SequenceCaches::truncate(int64_t tokens) {
+  for (auto& c : attention) c.truncate(std::min(tokens, c.size()));
+  mtp.truncate(std::min(tokens, mtp.size()));
+}
+
+std::unique_ptr<LongcatModel> LongcatModel::load(const std::string& dir, bool report) {
+  auto m = std::unique_ptr<LongcatModel>(new LongcatModel());
+  m->cfg_ = load_folder_config(dir);
+  m->ckpt_ = std::make_unique<Checkpoint>(dir);
+  if (report) report_memory_preflight(dir, m->ckpt_->total_bytes());
+  m->w_ = bind_model_weights(*m->ckpt_, m->cfg_);
+  return m;
+}
+
+SequenceCaches LongcatModel::new_caches() const {
+  SequenceCaches c;
+  for (int i = 0; i < cfg_.attention_blocks(); ++i) c.attention.emplace_back(cfg_.kv_lora_rank, cfg_.qk_rope_head_dim);
+  c.mtp = LatentKvCache(cfg_.kv_lora_rank, cfg_.qk_rope_head_dim);
+  return c;
+}
+
+void LongcatModel::check_ids(const int32_t* ids, int64_t n, const std::string& where) const {
+  for (int64_t i = 0; i < n; ++i)
+    if (ids[i] < 0 || ids[i] >= cfg_.vocab_size)
+      throw Error("token id " + std::to_string(ids[i]) + " is out of the vocabulary (size " +
+                      std::to_string(cfg_.vocab_size) + ")",
+                  where);
+}
+
+namespace {
+void embed_rows(const Weight& table, const int32_t* ids, int64_t S, float* out) {
+  for (int64_t s = 0; s < S; ++s) dequantize_row(table, ids[s], out + s * table.cols);
+}
+}  // namespace
+
+ForwardOutput LongcatModel::forward(SequenceCaches& caches, const int32_t* ids, const int64_t* positions, int64_t S,
+                                    const TraceSink* trace) const {
+  check_ids(ids, S, "token ids");
+  const int64_t H = cfg_.hidden_size, V = cfg_.vocab_size;
+  std::vector<float> h(S * H);
+  embed_rows(w_.embed, ids, S, h.data());
+  ForwardOutput out;
+  out.real_experts.assign(S, 0);
+  for (int L = 0; L < cfg_.num_layers; ++L) {
+    Routing r = scmoe_layer_forward(cfg_, w_.layers[L], L, h.data(), positions, S, &caches.attention[2 * L],
+                                    &caches.attention[2 * L + 1], trace);
+    for (int64_t s = 0; s < S; ++s) out.real_experts[s] += r.real_experts_of(s, cfg_.n_routed_experts);
+  }
+  out.hidden_final.resize(S * H);
+  rms_norm_rows(h.data(), w_.final_norm.data(), static_cast<float>(cfg_.rms_norm_eps), S, H, out.hidden_final.data());
+  trace_f32(trace, "hidden_final", S, H, out.hidden_final.data());
+  out.logits.resize(S * V);
+  matmul(w_.lm_head, out.hidden_final.data(), S, out.logits.data());
+  trace_f32(trace, "logits", S, V, out.logits.data());
+  return out;
+}
+
+std::vector<float> LongcatModel::mtp_forward(SequenceCaches& caches, const int32_t* next_ids, const float* hidden_final,
+                                             const int64_t* positions, int64_t S, std::vector<float>* mtp_hidden) const {
+  if (!w_.mtp.present) throw Error("model has no MTP head (model.mtp.*)", ckpt_->dir());
+  check_ids(next_ids, S, "MTP token ids");
+  const MtpWeights& t = w_.mtp;
+  const int64_t H = cfg_.hidden_size, V = cfg_.vocab_size;
+  const float eps = static_cast<float>(cfg_.rms_norm_eps);
+  // eh_proj(cat[enorm(embed(next)), hnorm(h)])
+  std::vector<float> joined(S * 2 * H);
+  std::vector<float> row(H);
+  for (int64_t s = 0; s < S; ++s) {
+    dequantize_row(t.embed, next_ids[s], row.data());
+    rms_norm(row.data(), t.enorm.data(), eps, H, &joined[s * 2 * H]);
+    rms_norm(hidden_final + s * H, t.hnorm.data(), eps, H, &joined[s * 2 * H + H]);
+  }
+  std::vector<float> x(S * H), normed(S * H), block(S * H);
+  matmul(t.eh_proj, joined.data(), S, x.data());
+  rms_norm_rows(x.data(), t.input_norm.data(), eps, S, H, normed.data());
+  mla_attention(cfg_, t.attn, normed.data(), positions, S, &caches.mtp, block.data());
+  for (int64_t i = 0; i < S * H; ++i) x[i] += block[i];
+  rms_norm_rows(x.data(), t.post_attention_norm.data(), eps, S, H, normed.data());
+  swiglu_mlp(t.mlp, normed.data(), S, block.data());
+  for (int64_t i = 0; i < S * H; ++i) x[i] += block[i];
+  rms_norm_rows(x.data(), t.final_norm.data(), eps, S, H, normed.data());
+  if (mtp_hidden) *mtp_hidden = normed;
+  std::vector<float> logits(S * V);
+  matmul(w_.lm_head, normed.data(), S, logits.data());
+  return logits;
+}
+
+}  // namespace longcat

@@ -1,0 +1,60 @@
+// A loaded LongCat-Flash model: config, mapped checkpoint, bound weights, and the forward passes of the
+// main model (ScMoE layers) and of the MTP head. Sequence state (the latent caches) lives outside, in
+// SequenceCaches, so one model serves many sequences.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/checkpoint.h"
+#include "io/model_config.h"
+#include "model/latent_kv_cache.h"
+#include "model/model_weights.h"
+#include "model/trace.h"
+
+namespace longcat {
+
+struct SequenceCaches {
+  std::vector<LatentKvCache> attention;  // [2 * num_layers]: layer L block i at 2L + i
+  LatentKvCache mtp;
+  int64_t tokens() const { return attention.empty() ? 0 : attention[0].size(); }
+  void truncate(int64_t tokens);  // drop entries past `tokens` (rejected drafts, rewinds)
+};
+
+struct ForwardOutput {
+  std::vector<float> logits;        // [S, vocab]
+  std::vector<float> hidden_final;  // [S, hidden] after the final norm
+  std::vector<int> real_experts;    // [S]: real (FFN) experts used per token, summed over layers
+};
+
+class LongcatModel {
+ public:
+  // Loads config, maps the checkpoint and binds all weights; prints the pre-flight memory check to stderr
+  // when `report` is set.
+  static std::unique_ptr<LongcatModel> load(const std::string& dir, bool report = true);
+
+  const ModelConfig& config() const { return cfg_; }
+  const ModelWeights& weights() const { return w_; }
+  const Checkpoint& checkpoint() const { return *ckpt_; }
+  bool has_mtp() const { return w_.mtp.present; }
+
+  SequenceCaches new_caches() const;
+
+  // Runs tokens `ids` at `positions` (S each) through the main model, appending to the caches.
+  ForwardOutput forward(SequenceCaches& caches, const int32_t* ids, const int64_t* positions, int64_t S,
+                        const TraceSink* trace = nullptr) const;
+
+  // MTP head: slot i pairs hidden_final[i] with token next_ids[i] at positions[i]; returns [S, vocab].
+  std::vector<float> mtp_forward(SequenceCaches& caches, const int32_t* next_ids, const float* hidden_final,
+                                 const int64_t* positions, int64_t S, std::vector<float>* mtp_hidden = nullptr) const;
+
+  void check_ids(const int32_t* ids, int64_t n, const std::string& where) const;
+
+ private:
+  ModelConfig cfg_;
+  std::unique_ptr<Checkpoint> ckpt_;
+  ModelWeights w_;
+};
+
+}  // namespace longcat

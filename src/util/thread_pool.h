@@ -1,0 +1,46 @@
+// A persistent pool of worker threads for data-parallel loops.
+// Work is split into contiguous static chunks so that which thread computes an element never changes
+// the arithmetic: results are bitwise independent of the thread count (see docs/determinism.md).
+#pragma once
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace longcat {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls fn(begin, end) on disjoint ranges covering [0, n); the calling thread takes part.
+  // Ranges are multiples of `grain` (except the last) so vector kernels see whole blocks.
+  void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t grain = 1);
+
+  // The process-wide pool used by the model; set once from --threads.
+  static ThreadPool& global();
+  static void set_global_threads(int threads);
+
+ private:
+  void worker_loop(int index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(size_t, size_t)>* job_ = nullptr;
+  size_t job_n_ = 0, job_grain_ = 1;
+  unsigned long generation_ = 0;
+  int pending_ = 0;
+  bool stopping_ = false;
+};
+
+int hardware_threads();
+
+}  // namespace longcat
