@@ -2,6 +2,7 @@
 // latent cache, and the MTP head, within 1e-4 x rms(expected); routing and greedy ids exactly.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 
 #include "kernels/ops.h"
@@ -135,13 +136,53 @@ TEST_P(ModelFixture, LogitsBitwiseIdenticalWithOneAndTwoThreads) {
   EXPECT_EQ(0, std::memcmp(results[0].data(), results[1].data(), results[0].size() * sizeof(float)));
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ModelFixture, ::testing::Values("tiny", "tiny-topk1", "tiny-fp8"),
+INSTANTIATE_TEST_SUITE_P(Fixtures, ModelFixture, ::testing::Values("tiny", "tiny-topk1", "tiny-fp8", "odd-heads-sharded", "fp8-odd-lora"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& ch : n)
                              if (ch == '-') ch = '_';
                            return n;
                          });
+
+}  // namespace
+}  // namespace longcat
+
+namespace longcat {
+namespace {
+
+// A checkpoint without model.mtp.embed_tokens embeds the MTP input with the main table. The fixtures' two
+// tables are equal, so dropping the MTP copy must leave the MTP logits unchanged.
+TEST(ModelLoading, MtpFallsBackToMainEmbeddingTable) {
+  const std::string src = testing::model_path("tiny");
+  const std::string dir = ::testing::TempDir() + "tiny_without_mtp_embed";
+  std::filesystem::create_directories(dir);
+  for (const char* f : {"config.json", "generation_config.json"})
+    std::filesystem::copy_file(src + "/" + f, dir + "/" + f, std::filesystem::copy_options::overwrite_existing);
+  {
+    SafetensorsFile full(src + "/model.safetensors");
+    std::vector<TensorToWrite> kept;
+    std::vector<TensorView> views;
+    for (const auto& e : full.entries())
+      if (e.name != "model.mtp.embed_tokens.weight") views.push_back(full.tensor(e.name));
+    for (const auto& v : views) kept.push_back({v.name, v.dtype, v.shape, v.data});
+    write_safetensors(dir + "/model.safetensors", kept);
+  }
+  auto model = LongcatModel::load(dir, false);
+  ASSERT_TRUE(model->has_mtp());
+  EXPECT_EQ(model->weights().mtp.embed.data, model->weights().embed.data);
+  SafetensorsFile expected(src + "/expected.safetensors");
+  auto ids = testing::read_ints<int32_t>(expected, "prompt_ids");
+  auto greedy = testing::read_ints<int32_t>(expected, "greedy_ids");
+  const int64_t T = ids.size();
+  std::vector<int64_t> pos(T);
+  for (int64_t i = 0; i < T; ++i) pos[i] = i;
+  SequenceCaches caches = model->new_caches();
+  ForwardOutput out = model->forward(caches, ids.data(), pos.data(), T);
+  std::vector<int32_t> next(ids.begin() + 1, ids.end());
+  next.push_back(greedy[0]);
+  auto mtp = model->mtp_forward(caches, next.data(), out.hidden_final.data(), pos.data(), T);
+  testing::expect_close_rms(mtp, testing::read_f32(expected, "mtp_logits"), kTolerance, "mtp_logits");
+}
 
 }  // namespace
 }  // namespace longcat
