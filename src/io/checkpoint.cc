@@ -97,6 +97,7 @@ size_t Checkpoint::total_bytes() const {
 }
 
 ModelConfig load_folder_config(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw Error("model folder does not exist", dir);
   fs::path cfg = fs::path(dir) / "config.json";
   if (!fs::exists(cfg)) throw Error("model folder has no config.json", dir);
   ModelConfig c = load_model_config(cfg.string());

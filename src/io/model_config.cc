@@ -1,5 +1,6 @@
 #include "io/model_config.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -11,6 +12,35 @@
 namespace longcat {
 
 namespace {
+// A bad value as it appears in an error message: scalars as JSON cut to 40 characters, containers by kind only
+// (a hostile config can hold megabytes or deep nesting there; the message must stay one short line).
+std::string describe(const nlohmann::json& v) {
+  if (v.is_array()) return "an array";
+  if (v.is_object()) return "an object";
+  std::string s = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+}
+
+// An integral JSON number as int64 (unsigned values past INT64_MAX saturate; 6144.0 counts as an integer).
+// False for anything else, including floats too large to convert without undefined behaviour.
+bool as_int64(const nlohmann::json& v, int64_t* out) {
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    *out = u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
+                                                                            : static_cast<int64_t>(u);
+    return true;
+  }
+  if (v.is_number_integer()) {
+    *out = v.get<int64_t>();
+    return true;
+  }
+  if (!v.is_number_float()) return false;
+  double d = v.get<double>();
+  if (!(std::fabs(d) < 9.0e18) || d != std::trunc(d)) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
 class FieldReader {
  public:
   FieldReader(const nlohmann::json& j, const std::string& file) : j_(j), file_(file) {}
@@ -22,11 +52,10 @@ class FieldReader {
       if (fallback) return *fallback;
       throw Error("missing field", file_ + ": " + key);
     }
-    if (!it->is_number_integer() && !(it->is_number_float() && it->get<double>() == static_cast<int64_t>(it->get<double>())))
-      throw Error("field must be an integer, got " + it->dump(), file_ + ": " + key);
-    int64_t v = it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
+    int64_t v;
+    if (!as_int64(*it, &v)) throw Error("field must be an integer, got " + describe(*it), file_ + ": " + key);
     if (v < min || v > max)
-      throw Error("field is " + std::to_string(v) + ", must be in [" + std::to_string(min) + ", " + std::to_string(max) + "]",
+      throw Error("field is " + describe(*it) + ", must be in [" + std::to_string(min) + ", " + std::to_string(max) + "]",
                   file_ + ": " + key);
     return static_cast<int>(v);
   }
@@ -37,13 +66,13 @@ class FieldReader {
       throw Error("missing field", file_ + ": " + key);
     }
     if (!it->is_number() || !(it->get<double>() > 0) || it->get<double>() == std::numeric_limits<double>::infinity())
-      throw Error("field must be a positive number, got " + it->dump(), file_ + ": " + key);
+      throw Error("field must be a positive number, got " + describe(*it), file_ + ": " + key);
     return it->get<double>();
   }
   bool boolean(const char* key, bool fallback) {
     auto it = j_.find(key);
     if (it == j_.end() || it->is_null()) return fallback;
-    if (!it->is_boolean()) throw Error("field must be true or false, got " + it->dump(), file_ + ": " + key);
+    if (!it->is_boolean()) throw Error("field must be true or false, got " + describe(*it), file_ + ": " + key);
     return it->get<bool>();
   }
   // Token ids may be an integer or a list of integers (first is used); absent → -1.
@@ -51,9 +80,10 @@ class FieldReader {
     auto it = j_.find(key);
     if (it == j_.end() || it->is_null()) return -1;
     const nlohmann::json& v = it->is_array() && !it->empty() ? (*it)[0] : *it;
-    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > (1 << 30))
-      throw Error("field must be a token id, got " + it->dump(), file_ + ": " + key);
-    return v.get<int>();
+    int64_t id;
+    if (!v.is_number_integer() || !as_int64(v, &id) || id < 0 || id > (1 << 30))
+      throw Error("field must be a token id, got " + describe(*it), file_ + ": " + key);
+    return static_cast<int>(id);
   }
 
  private:
@@ -112,7 +142,7 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& file)
   (void)one;
   auto zt = j.find("zero_expert_type");
   if (zt != j.end() && !zt->is_null() && !(zt->is_string() && zt->get<std::string>() == "identity"))
-    throw Error("only identity zero-computation experts exist, got " + zt->dump(), file + ": zero_expert_type");
+    throw Error("only identity zero-computation experts exist, got " + describe(*zt), file + ": zero_expert_type");
   auto q = j.find("quantization_config");
   if (q != j.end() && !q->is_null()) {
     if (!q->is_object()) throw Error("field must be an object", file + ": quantization_config");
@@ -120,11 +150,14 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& file)
     if (method == q->end() || !method->is_string() || method->get<std::string>() != "fp8")
       throw Error("only quant_method \"fp8\" is supported", file + ": quantization_config.quant_method");
     auto bs = q->find("weight_block_size");
+    // Range-checked as int64 first: get<int>() would wrap 2^32 + 128 to a plausible 128.
+    int64_t rows = 0, cols = 0;
     if (bs == q->end() || !bs->is_array() || bs->size() != 2 || !(*bs)[0].is_number_integer() ||
-        !(*bs)[1].is_number_integer() || (*bs)[0].get<int>() <= 0 || (*bs)[1].get<int>() <= 0)
-      throw Error("must be two positive integers", file + ": quantization_config.weight_block_size");
-    c.fp8_block_rows = (*bs)[0].get<int>();
-    c.fp8_block_cols = (*bs)[1].get<int>();
+        !(*bs)[1].is_number_integer() || !as_int64((*bs)[0], &rows) || !as_int64((*bs)[1], &cols) || rows <= 0 ||
+        cols <= 0 || rows > (1 << 20) || cols > (1 << 20))
+      throw Error("must be two positive integers (at most 2^20)", file + ": quantization_config.weight_block_size");
+    c.fp8_block_rows = static_cast<int>(rows);
+    c.fp8_block_cols = static_cast<int>(cols);
   }
   return c;
 }

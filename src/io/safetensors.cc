@@ -51,9 +51,10 @@ TensorEntry parse_entry(const std::string& name, const nlohmann::json& j, uint64
                     std::to_string(data_size) + " data bytes)",
                 where);
   uint64_t bytes;
-  if (!checked_mul(numel, dtype_size(e.dtype), &bytes) || bytes != en - b)
+  if (!checked_mul(numel, dtype_size(e.dtype), &bytes)) throw Error("shape is too large", where);
+  if (bytes != en - b)
     throw Error("shape " + std::string(dtype_name(e.dtype)) + " " + sh->dump() + " needs " +
-                    std::to_string(numel * dtype_size(e.dtype)) + " bytes but data_offsets span " +
+                    std::to_string(bytes) + " bytes but data_offsets span " +
                     std::to_string(en - b),
                 where);
   e.begin = b;
