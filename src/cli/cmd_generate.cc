@@ -1,53 +1,113 @@
-// `longcat generate`: prefill a prompt, then sample token by token (docs/cli.md).
+// `longcat generate`: prefill a prompt (ids or text), then sample token by token, streaming the text.
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "cli/cli_common.h"
 #include "cli/command.h"
+#include "cli/expert_colors.h"
+#include "cli/generation_options.h"
 #include "model/longcat_model.h"
-#include "runtime/generation.h"
+#include "runtime/stop_strings.h"
+#include "tokenizer/chat_format.h"
+#include "tokenizer/stream_decoder.h"
 #include "util/error.h"
 
 namespace longcat::cli {
 
 int cmd_generate(int argc, char** argv) {
-  CLI::App app("Generate tokens from token ids (--ids) with a LongCat model; temperature 0 is greedy.", "generate");
-  std::string model_dir, ids_csv;
-  GenerationOptions opts;
-  bool json = false;
+  CLI::App app("Generate text (or token ids) with a LongCat model; temperature 0 is greedy.", "generate");
+  std::string model_dir, ids_csv, prompt_text, system_text, experts_html_path;
+  TextGenerationOptions opts;
+  bool json = false, chat = false, show_experts = false;
+  std::string speculative = "none";
   int threads;
   app.add_option("--model", model_dir, "Hugging Face style model folder")->required();
-  app.add_option("--ids", ids_csv, "prompt as comma-separated token ids, used verbatim")->required();
-  app.add_option("--max-new-tokens", opts.max_new_tokens, "stop after this many new tokens")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--temperature", opts.sampling.temperature, "0 = greedy")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--top-p", opts.sampling.top_p, "nucleus sampling mass")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  app.add_option("--top-k", opts.sampling.top_k, "keep the k most likely tokens (0 = all)")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--min-p", opts.sampling.min_p, "drop tokens below min-p x p(best)")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  app.add_option("--repeat-penalty", opts.sampling.repeat_penalty, "penalise tokens already seen")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--seed", opts.sampling.seed, "random seed of the sampler")->capture_default_str();
-  app.add_flag("--ignore-eos", opts.ignore_eos, "keep going past the end-of-sequence token");
-  app.add_flag("--json", json, "one JSON line with ids, finish_reason and stats");
+  auto* ids_opt = app.add_option("--ids", ids_csv, "prompt as comma-separated token ids, used verbatim");
+  auto* prompt_opt = app.add_option("--prompt", prompt_text, "prompt text, tokenized with the model's tokenizer.json");
+  ids_opt->excludes(prompt_opt);
+  app.add_flag("--chat", chat, "wrap --prompt as one user turn in the model's chat format")->needs(prompt_opt);
+  app.add_option("--system", system_text, "system message for --chat");
+  add_sampling_options(app, &opts);
+  app.add_option("--speculative", speculative, "speculative decoding: none (mtp arrives with its issue)")
+      ->check(CLI::IsMember({"none"}));
+  app.add_flag("--show-experts", show_experts, "colour each token by the real experts it used (terminal)");
+  app.add_option("--experts-html", experts_html_path, "also write the coloured tokens as an HTML page");
+  app.add_flag("--json", json, "one JSON line: ids, text, finish_reason, stats");
   add_threads_option(app, &threads);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
-    std::vector<int> ids_int = parse_id_list(ids_csv, "--ids");
-    std::vector<int32_t> prompt(ids_int.begin(), ids_int.end());
+    if (ids_csv.empty() && prompt_text.empty()) throw UsageError("give --ids or --prompt", "generate");
+    if (!system_text.empty() && !chat) throw UsageError("--system needs --chat", "--system");
     auto model = LongcatModel::load(model_dir);
-    model->check_ids(prompt.data(), prompt.size(), "--ids");
-    GenerationResult r = generate(*model, prompt, opts, [&](int32_t id, int) {
-      if (!json) {
-        std::printf("%d ", id);
-        std::fflush(stdout);
+    auto tok = load_model_tokenizer(model_dir);
+    std::vector<int32_t> prompt;
+    if (!ids_csv.empty()) {
+      for (int id : parse_id_list(ids_csv, "--ids")) prompt.push_back(id);
+    } else {
+      if (!tok) throw Error("--prompt needs a tokenizer.json in the model folder (or use --ids)", model_dir);
+      std::string text = prompt_text;
+      if (chat) {
+        std::vector<tokenizer::ChatMessage> messages;
+        if (!system_text.empty()) messages.push_back({"system", system_text});
+        messages.push_back({"user", prompt_text});
+        text = tokenizer::render_chat(messages);
       }
-      return true;
+      for (int id : tok->encode(text, /*add_special=*/!chat)) prompt.push_back(id);
+    }
+    model->check_ids(prompt.data(), prompt.size(), "--ids");
+    if (!opts.stops.empty() && !tok) throw Error("--stop needs a tokenizer.json in the model folder", model_dir);
+
+    const bool colour = show_experts && !json;
+    const int topk = model->config().moe_topk, layers = model->config().num_layers;
+    std::unique_ptr<tokenizer::StreamDecoder> stream;
+    if (tok) stream = std::make_unique<tokenizer::StreamDecoder>(*tok, /*skip_special=*/true);
+    StopStringFilter stops(opts.stops);
+    std::vector<std::string> pieces;
+    std::vector<double> experts_per_layer;
+    auto show = [&](const std::string& text, double per_layer) {
+      if (json || text.empty()) return;
+      if (colour)
+        std::printf("%s%s%s", ansi_expert_color(per_layer / topk).c_str(), text.c_str(), ansi_reset());
+      else
+        std::fputs(text.c_str(), stdout);
+      std::fflush(stdout);
+    };
+    GenerationResult r = generate(*model, prompt, opts.gen, [&](int32_t id, int real_experts) {
+      const double per_layer = static_cast<double>(real_experts) / layers;
+      experts_per_layer.push_back(per_layer);
+      if (!stream) {
+        pieces.push_back(std::to_string(id) + " ");
+        show(pieces.back(), per_layer);
+        return true;
+      }
+      pieces.push_back(stream->push(id));
+      show(stops.push(pieces.back()), per_layer);
+      return !stops.stopped();
     });
+    if (stream) {
+      pieces.push_back(stream->finish());
+      show(stops.push(pieces.back()), 0);
+      show(stops.finish(), 0);
+    }
     const double decode_tps = r.decode_seconds > 0 ? r.ids.size() / r.decode_seconds : 0;
+    double mean_experts = 0;
+    for (double e : experts_per_layer) mean_experts += e;
+    if (!experts_per_layer.empty()) mean_experts /= experts_per_layer.size();
+    if (!experts_html_path.empty()) {
+      std::ofstream out(experts_html_path);
+      experts_per_layer.resize(pieces.size(), 0.0);
+      out << experts_html(pieces, experts_per_layer, topk);
+      if (!out) throw Error("cannot write", experts_html_path);
+    }
     if (json) {
+      std::string text;
+      if (stream) text = stops.text();
       nlohmann::ordered_json j = {
           {"ids", r.ids},
-          {"text", ""},
+          {"text", text},
           {"finish_reason", r.finish_reason},
           {"stats",
            {{"prompt_tokens", r.prompt_tokens},
@@ -55,12 +115,14 @@ int cmd_generate(int argc, char** argv) {
             {"prefill_seconds", r.prefill_seconds},
             {"decode_seconds", r.decode_seconds},
             {"decode_tokens_per_second", decode_tps},
+            {"real_experts_per_layer_mean", mean_experts},
             {"real_experts", r.real_experts}}},
       };
-      std::printf("%s\n", j.dump().c_str());
+      std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       std::printf("\n");
-      std::fprintf(stderr, "%zu tokens, %.2f tokens/s, finish: %s\n", r.ids.size(), decode_tps, r.finish_reason.c_str());
+      std::fprintf(stderr, "%zu tokens, %.2f tokens/s, %.2f real experts per layer, finish: %s\n", r.ids.size(),
+                   decode_tps, mean_experts, r.finish_reason.c_str());
     }
     return 0;
   });

@@ -21,5 +21,8 @@ int cmd_inspect(int argc, char** argv);
 int cmd_logits(int argc, char** argv);
 int cmd_dump(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
+int cmd_chat(int argc, char** argv);
+int cmd_tokenize(int argc, char** argv);
+int cmd_detokenize(int argc, char** argv);
 
 }  // namespace longcat::cli

@@ -11,7 +11,10 @@ const std::vector<Command>& all_commands() {
   static const std::vector<Command> commands = {
       {"logits", "prefill token ids and write the logits (and MTP logits) as safetensors", cmd_logits},
       {"dump", "write the named intermediate tensors of one prefill", cmd_dump},
-      {"generate", "generate tokens from ids or a prompt", cmd_generate},
+      {"generate", "generate text or token ids from a prompt", cmd_generate},
+      {"chat", "chat in the model's chat format (interactive, or one message per stdin line)", cmd_chat},
+      {"tokenize", "encode text to token ids with a tokenizer.json", cmd_tokenize},
+      {"detokenize", "decode token ids to text with a tokenizer.json", cmd_detokenize},
       {"inspect", "parameter counts, activated parameters and cache size of a model", cmd_inspect},
   };
   return commands;

@@ -1,0 +1,132 @@
+// `generate --prompt/--chat/--system`, `chat` and `--show-experts` end to end, on the tiny fixture model with a
+// byte-level tokenizer.json written here (256 byte tokens + the LongCat specials fit its 512-id vocabulary).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+#include "tokenizer/chat_format.h"
+#include "tokenizer/tokenizer.h"
+
+namespace longcat {
+namespace {
+
+namespace fs = std::filesystem;
+
+// GPT-2's byte-to-character table: printable bytes stand for themselves, the rest map to U+0100 onwards.
+std::string byte_char(int b) {
+  int code = b;
+  auto printable = [](int x) { return (x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255); };
+  if (!printable(b)) {
+    int n = 0;
+    for (int x = 0; x < b; ++x) n += !printable(x);
+    code = 256 + n;
+  }
+  std::string s;
+  if (code < 0x80) {
+    s += static_cast<char>(code);
+  } else {
+    s += static_cast<char>(0xC0 | (code >> 6));
+    s += static_cast<char>(0x80 | (code & 0x3F));
+  }
+  return s;
+}
+
+std::string make_model_with_tokenizer() {
+  const std::string dir = ::testing::TempDir() + "tiny_with_tokenizer";
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(testing::model_path("tiny")))
+    fs::copy_file(e.path(), dir + "/" + e.path().filename().string(), fs::copy_options::overwrite_existing);
+  nlohmann::json vocab = nlohmann::json::object();
+  vocab["<unk>"] = 0;
+  vocab["<longcat_s>"] = 1;
+  vocab["</longcat_s>"] = 2;
+  vocab["<longcat_pad>"] = 3;
+  for (int b = 0; b < 256; ++b) vocab[byte_char(b)] = 4 + b;
+  nlohmann::json added = nlohmann::json::array();
+  const char* specials[] = {"<unk>", "<longcat_s>", "</longcat_s>", "<longcat_pad>"};
+  for (int i = 0; i < 4; ++i)
+    added.push_back({{"id", i}, {"content", specials[i]}, {"single_word", false}, {"lstrip", false},
+                     {"rstrip", false}, {"normalized", false}, {"special", true}});
+  nlohmann::json tok = {
+      {"version", "1.0"},
+      {"added_tokens", added},
+      {"normalizer", nullptr},
+      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
+      {"post_processor", nullptr},
+      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
+      {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
+                 {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false},
+                 {"vocab", vocab}, {"merges", nlohmann::json::array()}}},
+  };
+  std::ofstream(dir + "/tokenizer.json") << tok.dump();
+  return dir;
+}
+
+nlohmann::json run_json(const std::string& args) {
+  auto r = testing::run_longcat(args);
+  EXPECT_EQ(r.status, 0) << args << "\n" << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+TEST(TextGeneration, PromptIsTokenizedAndGreedyMatchesIds) {
+  const std::string dir = make_model_with_tokenizer();
+  auto tok = tokenizer::Tokenizer::load(dir);
+  std::vector<int> ids = tok.encode("Once upon a time");
+  ASSERT_EQ(ids.size(), 16u);  // one byte token per character
+  std::string csv;
+  for (int id : ids) csv += (csv.empty() ? "" : ",") + std::to_string(id);
+  const std::string common = " --temperature 0 --max-new-tokens 12 --ignore-eos --json --threads 1";
+  auto by_text = run_json("generate --model " + dir + " --prompt 'Once upon a time'" + common);
+  auto by_ids = run_json("generate --model " + dir + " --ids " + csv + common);
+  EXPECT_EQ(by_text["ids"], by_ids["ids"]);
+  ASSERT_EQ(by_text["ids"].size(), 12u);
+  EXPECT_EQ(by_text["stats"]["prompt_tokens"], 16);
+  std::vector<int> generated = by_text["ids"].get<std::vector<int>>();
+  // The JSON text is the decoding of the generated ids (invalid UTF-8 replaced as JSON requires).
+  nlohmann::json expected_text = tok.decode(generated, /*skip_special=*/true);
+  EXPECT_EQ(by_text["text"], nlohmann::json::parse(expected_text.dump(-1, ' ', false,
+                                                                      nlohmann::json::error_handler_t::replace)));
+}
+
+TEST(TextGeneration, ChatWrapsThePromptInTheChatFormat) {
+  const std::string dir = make_model_with_tokenizer();
+  auto tok = tokenizer::Tokenizer::load(dir);
+  std::string rendered = tokenizer::render_chat({{"system", "Be brief."}, {"user", "Hi"}});
+  EXPECT_EQ(rendered, "SYSTEM:Be brief. [Round 0] USER:Hi ASSISTANT:");
+  auto j = run_json("generate --model " + dir +
+                    " --prompt Hi --chat --system 'Be brief.' --temperature 0 --max-new-tokens 2 --ignore-eos --json");
+  EXPECT_EQ(j["stats"]["prompt_tokens"], static_cast<int>(tok.encode(rendered).size()));
+}
+
+TEST(TextGeneration, ChatCommandAnswersOneLinePerMessage) {
+  const std::string dir = make_model_with_tokenizer();
+  auto r = testing::run_longcat("chat --model " + dir + " --temperature 0 --max-new-tokens 6 --ignore-eos --threads 1",
+                                "Hello\nHow are you?\n");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+}
+
+TEST(TextGeneration, ShowExpertsColoursTokensAndWritesHtml) {
+  const std::string dir = make_model_with_tokenizer();
+  const std::string html = ::testing::TempDir() + "experts.html";
+  auto r = testing::run_longcat("generate --model " + dir + " --prompt Hello --temperature 0 --max-new-tokens 8 "
+                                "--ignore-eos --show-experts --experts-html " + html);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\x1b[48;5;"), std::string::npos);  // ANSI background colours
+  std::ifstream in(html);
+  std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("real experts per layer"), std::string::npos);
+  EXPECT_GE(static_cast<int>(std::count(page.begin(), page.end(), '#')), 8);
+}
+
+TEST(TextGeneration, PromptWithoutTokenizerIsAClearError) {
+  auto r = testing::run_longcat("generate --model " + testing::model_path("tiny") + " --prompt hi");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("error: --prompt needs a tokenizer.json"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace longcat
