@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <unistd.h>
 
 #include "kernels/ops.h"
 #include "model/longcat_model.h"
@@ -154,7 +155,7 @@ namespace {
 // tables are equal, so dropping the MTP copy must leave the MTP logits unchanged.
 TEST(ModelLoading, MtpFallsBackToMainEmbeddingTable) {
   const std::string src = testing::model_path("tiny");
-  const std::string dir = ::testing::TempDir() + "tiny_without_mtp_embed";
+  const std::string dir = ::testing::TempDir() + "tiny_without_mtp_embed_" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   for (const char* f : {"config.json", "generation_config.json"})
     std::filesystem::copy_file(src + "/" + f, dir + "/" + f, std::filesystem::copy_options::overwrite_existing);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "test_util.h"
 #include "tokenizer/chat_format.h"
@@ -35,7 +36,8 @@ std::string byte_char(int b) {
 }
 
 std::string make_model_with_tokenizer() {
-  const std::string dir = ::testing::TempDir() + "tiny_with_tokenizer";
+  // One folder per test process: ctest runs the tests of this file in parallel.
+  const std::string dir = ::testing::TempDir() + "tiny_with_tokenizer_" + std::to_string(getpid());
   fs::create_directories(dir);
   for (const auto& e : fs::directory_iterator(testing::model_path("tiny")))
     fs::copy_file(e.path(), dir + "/" + e.path().filename().string(), fs::copy_options::overwrite_existing);
@@ -111,7 +113,7 @@ TEST(TextGeneration, ChatCommandAnswersOneLinePerMessage) {
 
 TEST(TextGeneration, ShowExpertsColoursTokensAndWritesHtml) {
   const std::string dir = make_model_with_tokenizer();
-  const std::string html = ::testing::TempDir() + "experts.html";
+  const std::string html = ::testing::TempDir() + "experts_" + std::to_string(getpid()) + ".html";
   auto r = testing::run_longcat("generate --model " + dir + " --prompt Hello --temperature 0 --max-new-tokens 8 "
                                 "--ignore-eos --show-experts --experts-html " + html);
   ASSERT_EQ(r.status, 0) << r.err;

@@ -22,7 +22,13 @@ int cmd_logits(int argc, char** argv);
 int cmd_dump(int argc, char** argv);
 int cmd_generate(int argc, char** argv);
 int cmd_chat(int argc, char** argv);
+int cmd_init(int argc, char** argv);
+int cmd_quantize(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
+int cmd_perplexity(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
 int cmd_detokenize(int argc, char** argv);
+int cmd_train(int argc, char** argv);
+int cmd_grow(int argc, char** argv);
 
 }  // namespace longcat::cli

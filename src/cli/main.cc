@@ -13,9 +13,15 @@ const std::vector<Command>& all_commands() {
       {"dump", "write the named intermediate tensors of one prefill", cmd_dump},
       {"generate", "generate text or token ids from a prompt", cmd_generate},
       {"chat", "chat in the model's chat format (interactive, or one message per stdin line)", cmd_chat},
+      {"inspect", "parameter counts, activated parameters and cache size of a model", cmd_inspect},
+      {"init", "write a model folder with random weights in the official layout", cmd_init},
+      {"quantize", "rewrite a model's linear weights as int8, int4, fp8 or bf16", cmd_quantize},
+      {"bench", "prefill and decode speed against this machine's bandwidth and FMA limits", cmd_bench},
+      {"perplexity", "mean negative log-likelihood and perplexity of a text or token-id file", cmd_perplexity},
       {"tokenize", "encode text to token ids with a tokenizer.json", cmd_tokenize},
       {"detokenize", "decode token ids to text with a tokenizer.json", cmd_detokenize},
-      {"inspect", "parameter counts, activated parameters and cache size of a model", cmd_inspect},
+      {"train", "train a LongCat-architecture model (bias controller, MTP, checkpoints)", cmd_train},
+      {"grow", "stack a model's layers to grow its depth", cmd_grow},
   };
   return commands;
 }

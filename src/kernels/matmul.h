@@ -1,6 +1,7 @@
 // Linear layers: y[t, r] = sum_c W[r, c] * x[t, c] for x [n, cols] and y [n, rows], any weight format.
 // Each output element is one dot product of a dequantised weight row with one activation row, computed
-// the same way whatever n or the thread count: batch- and thread-invariant by construction.
+// the same way whatever n or the thread count: batch- and thread-invariant by construction
+// (docs/determinism.md). y must not alias x.
 #pragma once
 #include <cstdint>
 
@@ -10,9 +11,26 @@ namespace longcat {
 
 class ThreadPool;
 
+// The fastest kernel this CPU and the weight allow (AVX2+FMA unless LONGCAT_ISA=generic).
 void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool* pool = nullptr);
+
+// Row r of w as float32, bit-identical to dequantize_row but vectorised (AVX2) where the format allows:
+// for hot paths that need whole weight rows (MLA's absorbed kv_b_proj).
+void dequantize_row_fast(const Weight& w, int64_t r, float* out);
 
 // Naive reference: double accumulation, no threads. Tests compare every fast path against it.
 void matmul_reference(const Weight& w, const float* x, int64_t n, float* y);
+
+namespace generic {
+// Portable: dequantise a row, then eight interleaved partial sums per output (generic::dot).
+void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool);
+}  // namespace generic
+
+namespace avx2 {
+// False for layouts the vector loaders cannot take (see matmul_avx2.cc); matmul() then uses generic.
+bool supports(const Weight& w);
+bool dequantize_row(const Weight& w, int64_t r, float* out);  // false: not handled, use the reference
+void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool);
+}  // namespace avx2
 
 }  // namespace longcat

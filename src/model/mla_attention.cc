@@ -50,7 +50,7 @@ void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, 
     std::vector<float> row(kvr);
     for (size_t h = h0; h < h1; ++h)
       for (int64_t d = 0; d < nope; ++d) {
-        dequantize_row(w.kv_b_proj, h * (nope + vdim) + d, row.data());
+        dequantize_row_fast(w.kv_b_proj, h * (nope + vdim) + d, row.data());
         for (int64_t s = 0; s < S; ++s) axpy(q[s * n * qk + h * qk + d], row.data(), &q_latent[(s * n + h) * kvr], kvr);
       }
   });
@@ -86,7 +86,7 @@ void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, 
     std::vector<float> row(kvr);
     for (size_t h = h0; h < h1; ++h)
       for (int64_t j = 0; j < vdim; ++j) {
-        dequantize_row(w.kv_b_proj, h * (nope + vdim) + nope + j, row.data());
+        dequantize_row_fast(w.kv_b_proj, h * (nope + vdim) + nope + j, row.data());
         for (int64_t s = 0; s < S; ++s) attn[s * n * vdim + h * vdim + j] = dot(row.data(), &context[(s * n + h) * kvr], kvr);
       }
   });

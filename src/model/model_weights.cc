@@ -57,8 +57,45 @@ std::vector<float> bind_vector(const Checkpoint& ckpt, const std::string& name, 
   return to_float(ckpt.tensor(name, {n}));
 }
 
+namespace {
+// INT8 (I8 [rows, cols]) or INT4 (U8 [rows, ceil(cols/2)], two codes a byte) with F32 `<name>_scale`
+// [rows, cols / group]: the group size is what the shapes say (docs/quantization.md).
+Weight bind_group_quantized(const Checkpoint& ckpt, const TensorView& t, int64_t rows, int64_t cols) {
+  const bool int4 = t.dtype == DType::U8;
+  const std::vector<int64_t> want = {rows, int4 ? (cols + 1) / 2 : cols};
+  if (t.shape != want)
+    throw Error("shape " + t.shape_string() + " does not fit the config's [" + std::to_string(rows) + ", " +
+                    std::to_string(cols) + "] as " + (int4 ? "INT4" : "INT8"),
+                t.file + ": " + t.name);
+  TensorView s = ckpt.tensor(t.name + "_scale");
+  if (s.dtype != DType::F32 || s.shape.size() != 2 || s.shape[0] != rows || s.shape[1] < 1 || cols % s.shape[1] != 0 ||
+      (cols / s.shape[1]) % 8 != 0)
+    throw Error("group scales must be F32 [rows, cols / group] with a group a multiple of 8, got " +
+                    std::string(dtype_name(s.dtype)) + " " + s.shape_string(),
+                s.file + ": " + s.name);
+  Weight w;
+  w.name = t.name;
+  w.format = int4 ? WeightFormat::INT4 : WeightFormat::INT8;
+  w.rows = rows;
+  w.cols = cols;
+  w.data = t.data;
+  w.group_size = static_cast<int>(cols / s.shape[1]);
+  if (reinterpret_cast<uintptr_t>(s.data) % alignof(float) == 0) {
+    w.group_scale = reinterpret_cast<const float*>(s.data);
+  } else {
+    w.owned = std::make_shared<std::vector<float>>(to_float(s));
+    w.group_scale = w.owned->data();
+  }
+  return w;
+}
+}  // namespace
+
 Weight bind_linear(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols,
                    const ModelConfig& cfg) {
+  if (ckpt.contains(name) && ckpt.contains(name + "_scale")) {
+    TensorView q = ckpt.tensor(name);
+    if (q.dtype == DType::I8 || q.dtype == DType::U8) return bind_group_quantized(ckpt, q, rows, cols);
+  }
   TensorView t = ckpt.tensor(name, {rows, cols});
   Weight w;
   w.name = name;
@@ -84,7 +121,7 @@ Weight bind_linear(const Checkpoint& ckpt, const std::string& name, int64_t rows
       break;
     }
     default:
-      throw Error(std::string("linear weight has dtype ") + dtype_name(t.dtype) + ", expected F32, BF16, F16 or F8_E4M3",
+      throw Error(std::string("linear weight has dtype ") + dtype_name(t.dtype) + ", expected F32, BF16, F16, F8_E4M3, or I8/U8 with _scale",
                   t.file + ": " + name);
   }
   if (t.dtype != DType::F8_E4M3 && reinterpret_cast<uintptr_t>(t.data) % dtype_size(t.dtype) != 0) {

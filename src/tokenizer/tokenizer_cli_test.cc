@@ -1,6 +1,8 @@
 // `longcat tokenize` / `longcat detokenize` run as a user would: output, exit codes and error lines.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -18,22 +20,10 @@ struct CliRun {
   std::string err;
 };
 
-// Runs `longcat <args>` through the shell with `input` on stdin.
+// Runs `longcat <args>` with `input` on stdin (per-call temporary files: tests run in parallel processes).
 CliRun run_cli(const std::string& args, const std::string& input = "") {
-  std::string dir = ::testing::TempDir();
-  std::string in_path = dir + "/tok_cli_in", err_path = dir + "/tok_cli_err";
-  std::ofstream(in_path, std::ios::binary) << input;
-  std::string cmd = std::string(LONGCAT_BINARY) + " " + args + " < " + in_path + " 2> " + err_path;
-  CliRun r{};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(e), std::istreambuf_iterator<char>());
-  return r;
+  auto r = longcat::testing::run_longcat(args, input);
+  return CliRun{r.status, r.out, r.err};
 }
 
 std::string quote(const std::string& s) { return "'" + s + "'"; }

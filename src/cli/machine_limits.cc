@@ -1,0 +1,79 @@
+#include "cli/machine_limits.h"
+
+#include <dlfcn.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+#include "util/thread_pool.h"
+
+namespace longcat::cli {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int passes) {
+  const size_t n = bytes / sizeof(float);
+  std::unique_ptr<float, decltype(&std::free)> buf(static_cast<float*>(std::aligned_alloc(64, n * sizeof(float))),
+                                                  &std::free);
+  // Each thread first-touches the part it later reads.
+  pool.parallel_for(n, [&](size_t b, size_t e) { std::memset(buf.get() + b, 1, (e - b) * sizeof(float)); }, 4096);
+  const bool vector = cpu_has_avx2_fma();
+  double best = 0;
+  for (int p = 0; p < passes; ++p) {
+    const auto t0 = std::chrono::steady_clock::now();
+    pool.parallel_for(n, [&](size_t b, size_t e) {
+      float s = 0;
+      if (vector) {
+        s = avx2::sum_floats(buf.get() + b, e - b);
+      } else {
+        for (size_t i = b; i < e; ++i) s += buf.get()[i];
+      }
+      volatile float sink = s;  // keeps the loads alive
+      (void)sink;
+    }, 4096);
+    best = std::max(best, static_cast<double>(bytes) / seconds_since(t0));
+  }
+  return best;
+}
+
+double measure_sgemm_flops(int threads, std::string* why, int n, int runs) {
+  using Sgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+  using SetThreads = void (*)(int);
+  void* lib = nullptr;
+  for (const char* name : {"libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0"})
+    if ((lib = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
+  if (!lib) {
+    *why = "OpenBLAS not found (install libopenblas0)";
+    return 0;
+  }
+  auto sgemm = reinterpret_cast<Sgemm>(dlsym(lib, "cblas_sgemm"));
+  auto set_threads = reinterpret_cast<SetThreads>(dlsym(lib, "openblas_set_num_threads"));
+  if (!sgemm) {
+    *why = "OpenBLAS has no cblas_sgemm";
+    return 0;
+  }
+  if (set_threads) set_threads(threads);
+  std::vector<float> a(static_cast<size_t>(n) * n), b(a.size()), c(a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i] = static_cast<float>(i % 7) * 0.25f - 0.75f;
+    b[i] = static_cast<float>(i % 5) * 0.5f - 1.0f;
+  }
+  constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+  double best = 0;
+  for (int r = 0; r < runs; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sgemm(kRowMajor, kNoTrans, kTrans, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    best = std::max(best, 2.0 * n * n * static_cast<double>(n) / seconds_since(t0));
+  }
+  return best;  // the library stays loaded: unloading OpenBLAS with its threads alive is not safe
+}
+
+}  // namespace longcat::cli

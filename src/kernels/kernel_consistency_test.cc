@@ -1,0 +1,220 @@
+// The op-consistency harness: every matmul kernel x weight format against the naive double-precision
+// reference, over shapes with odd and tail sizes and batch sizes 1..64, with an error bound derived from the
+// float32 summation error model; the quantisation error of each format against float32 within its step;
+// and the determinism contract: a row of a batched product equals the single-token product bitwise, and
+// 1, 2 or 3 threads give the same bits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "io/dtype.h"
+#include "kernels/cpu_features.h"
+#include "kernels/matmul.h"
+#include "kernels/quantize.h"
+#include "util/thread_pool.h"
+
+namespace longcat {
+namespace {
+
+// Deterministic inputs: splitmix64 mapped to uniform [-1, 1).
+struct TestRng {
+  uint64_t state;
+  float uniform() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return static_cast<float>(z >> 40) * 0x1p-23f - 1.0f;
+  }
+  std::vector<float> vec(size_t n, float scale = 1.0f) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = uniform() * scale;
+    return v;
+  }
+};
+
+struct FormatCase {
+  WeightFormat format;
+  int group;  // INT8/INT4 group size or FP8 tile side
+  std::string name() const { return std::string(weight_format_name(format)) + "_" + std::to_string(group); }
+};
+
+const FormatCase kFormats[] = {
+    {WeightFormat::F32, 0},      {WeightFormat::BF16, 0},      {WeightFormat::F16, 0},
+    {WeightFormat::FP8_BLOCK, 128}, {WeightFormat::FP8_BLOCK, 16}, {WeightFormat::INT8, 64},
+    {WeightFormat::INT8, 8},     {WeightFormat::INT4, 32},     {WeightFormat::INT4, 16},
+};
+
+struct Shape {
+  int64_t rows, cols;
+};
+const Shape kShapes[] = {{1, 1}, {3, 7}, {5, 8}, {13, 100}, {33, 129}, {64, 256}, {70, 515}, {9, 1031}};
+const int64_t kBatches[] = {1, 2, 3, 17, 64};
+
+OwnedWeight make_weight(const FormatCase& f, const Shape& s, uint64_t seed) {
+  TestRng rng{seed};
+  std::vector<float> w = rng.vec(s.rows * s.cols, 0.5f);
+  return convert_weight(f32_weight_view(w.data(), s.rows, s.cols), f.format, f.group, f.group > 0 ? f.group : 128);
+}
+
+// |fast - exact| <= (cols/8 + 5) * u * sum_c |w x|: eight lanes of cols/8 sequential FMAs, a 3-level tree,
+// the final rounding; u = 2^-24. The same bound covers the generic kernel (eight lanes, unfused).
+void expect_within_float_bound(const Weight& w, const std::vector<float>& x, int64_t n, const std::vector<float>& got,
+                               const std::string& what) {
+  std::vector<float> ref(n * w.rows), row(w.cols);
+  matmul_reference(w, x.data(), n, ref.data());
+  const double u = std::ldexp(1.0, -24);
+  int failures = 0;
+  for (int64_t r = 0; r < w.rows && failures < 3; ++r) {
+    dequantize_row(w, r, row.data());
+    for (int64_t t = 0; t < n && failures < 3; ++t) {
+      double magnitude = 0;
+      for (int64_t c = 0; c < w.cols; ++c) magnitude += std::fabs(double(row[c]) * x[t * w.cols + c]);
+      const double bound = (w.cols / 8 + 5) * u * magnitude + 1e-30;
+      const double err = std::fabs(double(got[t * w.rows + r]) - ref[t * w.rows + r]);
+      if (!(err <= bound)) {
+        ADD_FAILURE() << what << " row " << r << " token " << t << ": err " << err << " > bound " << bound;
+        ++failures;
+      }
+    }
+  }
+}
+
+using Kernel = void (*)(const Weight&, const float*, int64_t, float*, ThreadPool&);
+
+
+TEST(KernelConsistency, EveryKernelAndFormatMatchesReferenceWithinFloatBound) {
+  ThreadPool pool(2);
+  std::vector<std::pair<std::string, Kernel>> kernels = {{"generic", generic::matmul}};
+  if (cpu_has_avx2_fma()) kernels.push_back({"avx2", avx2::matmul});
+  int cases = 0;
+  for (const auto& f : kFormats)
+    for (const auto& s : kShapes) {
+      OwnedWeight w = make_weight(f, s, 1000 + s.rows * 7 + s.cols);
+      for (int64_t n : kBatches) {
+        TestRng rng{static_cast<uint64_t>(n * 31 + s.cols)};
+        std::vector<float> x = rng.vec(n * s.cols), y(n * s.rows);
+        for (const auto& [kname, kernel] : kernels) {
+          if (kname == "avx2" && !avx2::supports(w.weight)) continue;
+          kernel(w.weight, x.data(), n, y.data(), pool);
+          expect_within_float_bound(w.weight, x, n, y,
+                                    kname + " " + f.name() + " " + std::to_string(s.rows) + "x" +
+                                        std::to_string(s.cols) + " n=" + std::to_string(n));
+          ++cases;
+        }
+      }
+    }
+  std::printf("%d kernel x format x shape x batch cases\n", cases);
+}
+
+TEST(KernelConsistency, BatchedRowsEqualSingleTokenProductsBitwise) {
+  ThreadPool pool(2);
+  for (const auto& f : kFormats)
+    for (const auto& s : kShapes) {
+      OwnedWeight w = make_weight(f, s, 77 + s.cols);
+      for (int64_t n : kBatches) {
+        TestRng rng{static_cast<uint64_t>(n + 5)};
+        std::vector<float> x = rng.vec(n * s.cols), y(n * s.rows), one(s.rows);
+        matmul(w.weight, x.data(), n, y.data(), &pool);
+        for (int64_t t = 0; t < n; ++t) {
+          matmul(w.weight, x.data() + t * s.cols, 1, one.data(), &pool);
+          ASSERT_EQ(0, std::memcmp(one.data(), y.data() + t * s.rows, 4 * s.rows))
+              << f.name() << " " << s.rows << "x" << s.cols << " n=" << n << " token " << t;
+        }
+      }
+    }
+}
+
+TEST(KernelConsistency, ThreadCountDoesNotChangeBits) {
+  ThreadPool one(1), two(2), three(3);
+  for (const auto& f : kFormats) {
+    const Shape s{301, 515};
+    OwnedWeight w = make_weight(f, s, 9);
+    for (int64_t n : {int64_t{1}, int64_t{2}, int64_t{17}}) {
+      TestRng rng{static_cast<uint64_t>(n)};
+      std::vector<float> x = rng.vec(n * s.cols), y1(n * s.rows), y2(n * s.rows), y3(n * s.rows);
+      matmul(w.weight, x.data(), n, y1.data(), &one);
+      matmul(w.weight, x.data(), n, y2.data(), &two);
+      matmul(w.weight, x.data(), n, y3.data(), &three);
+      EXPECT_EQ(0, std::memcmp(y1.data(), y2.data(), 4 * y1.size())) << f.name() << " n=" << n;
+      EXPECT_EQ(0, std::memcmp(y1.data(), y3.data(), 4 * y1.size())) << f.name() << " n=" << n;
+    }
+  }
+}
+
+// Quantisation error of each format against the float32 weights it came from, within the format's step.
+TEST(KernelConsistency, QuantisationErrorWithinFormatStep) {
+  const Shape s{37, 300};
+  TestRng rng{4242};
+  std::vector<float> src = rng.vec(s.rows * s.cols, 2.0f);
+  src[5] = 0.0f;
+  src[6] = 1e-7f;  // subnormal territory for fp8 after scaling
+  Weight view = f32_weight_view(src.data(), s.rows, s.cols);
+  std::vector<float> row(s.cols);
+  for (const auto& f : kFormats) {
+    OwnedWeight w = convert_weight(view, f.format, f.group, f.group > 0 ? f.group : 128);
+    for (int64_t r = 0; r < s.rows; ++r) {
+      dequantize_row(w.weight, r, row.data());
+      for (int64_t c = 0; c < s.cols; ++c) {
+        const float a = src[r * s.cols + c];
+        double bound = 0;
+        switch (f.format) {
+          case WeightFormat::F32: bound = 0; break;
+          case WeightFormat::BF16: bound = std::fabs(a) * 0x1p-8; break;   // half a unit of 8 bits
+          case WeightFormat::F16: bound = std::fabs(a) * 0x1p-11 + 0x1p-25; break;
+          case WeightFormat::FP8_BLOCK: {
+            const int64_t sc = (s.cols + f.group - 1) / f.group;
+            const float scale = w.weight.block_scale[(r / f.group) * sc + c / f.group];
+            bound = std::fabs(a) * 0x1p-4 + scale * 0x1p-10;  // 3 mantissa bits; subnormal step 2^-9 / 2
+            break;
+          }
+          case WeightFormat::INT8:
+          case WeightFormat::INT4: bound = std::fabs(w.weight.group_scale[r * w.weight.scale_cols() + c / f.group]); break;
+        }
+        ASSERT_LE(std::fabs(double(row[c]) - a), bound * (1 + 1e-6)) << f.name() << " at " << r << "," << c;
+      }
+    }
+  }
+}
+
+TEST(KernelConsistency, FastDequantizeRowEqualsReferenceBitwise) {
+  for (const auto& f : kFormats)
+    for (const auto& s : kShapes) {
+      OwnedWeight w = make_weight(f, s, 5 + s.rows);
+      std::vector<float> fast(s.cols), ref(s.cols);
+      for (int64_t r = 0; r < s.rows; ++r) {
+        dequantize_row_fast(w.weight, r, fast.data());
+        dequantize_row(w.weight, r, ref.data());
+        ASSERT_EQ(0, std::memcmp(fast.data(), ref.data(), 4 * s.cols)) << f.name() << " row " << r;
+      }
+    }
+}
+
+TEST(KernelConsistency, FastFp8RoundingEqualsReferenceRounding) {
+  TestRng rng{99};
+  std::vector<float> values = {0.0f, -0.0f, 448.0f, 460.0f, 464.0f, 1e9f, -1e9f, 0x1p-6f, 0x1p-7f, 0x1p-10f,
+                               0x1p-9f * 1.5f, 0x1p-9f * 2.5f, 1.0625f, 1.1875f, -3.0f, 1e-30f};
+  for (int i = 0; i < 200000; ++i) values.push_back(rng.uniform() * std::ldexp(1.0f, i % 24 - 12));
+  for (float v : values) ASSERT_EQ(f32_to_fp8_e4m3(v), fp8_e4m3_round(v)) << v;
+}
+
+TEST(KernelConsistency, Fp8WithHugeScaleFallsBackToGeneric) {
+  std::vector<uint8_t> codes(16 * 16, 0x38);  // 1.0
+  std::vector<float> scale = {1024.0f};
+  Weight w;
+  w.format = WeightFormat::FP8_BLOCK;
+  w.rows = w.cols = 16;
+  w.data = codes.data();
+  w.block_scale = scale.data();
+  w.block_rows = w.block_cols = 128;
+  EXPECT_FALSE(avx2::supports(w));
+  std::vector<float> x(16, 1.0f), y(16);
+  matmul(w, x.data(), 1, y.data());
+  EXPECT_EQ(y[0], 16 * 1024.0f);
+}
+
+}  // namespace
+}  // namespace longcat
