@@ -13,6 +13,17 @@ cmake --build build -j"$jobs"
 echo "== tests (Release)" >&2
 ctest --test-dir build --output-on-failure -j"$jobs"
 
+echo "== install + a downstream project via find_package(longcat)" >&2
+prefix=$(mktemp -d)
+cmake --install build --prefix "$prefix" >/dev/null
+cmake -S tests/install_consumer -B build/install_consumer -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build build/install_consumer >/dev/null
+first=$(build/install_consumer/consumer tests/data/models/tiny)
+expected=$(./build/longcat generate --model tests/data/models/tiny --ids 1,17,42 --temperature 0 \
+  --max-new-tokens 1 --ignore-eos --json 2>/dev/null | sed -E 's/^\{"ids":\[([0-9]+)\].*/\1/')
+[ "$first" = "$expected" ] || { echo "installed library gave token $first, longcat gave $expected" >&2; exit 1; }
+rm -rf "$prefix"
+
 echo "== build (ASan + UBSan)" >&2
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLONGCAT_SANITIZE=ON -DLONGCAT_BENCH=OFF >/dev/null
 cmake --build build-asan -j"$jobs" --target longcat_tests longcat

@@ -121,6 +121,7 @@ int cmd_generate(int argc, char** argv) {
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       std::printf("\n");
+      std::fflush(stdout);  // the stats line on stderr comes after the text, not inside it
       std::fprintf(stderr, "%zu tokens, %.2f tokens/s, %.2f real experts per layer, finish: %s\n", r.ids.size(),
                    decode_tps, mean_experts, r.finish_reason.c_str());
     }
