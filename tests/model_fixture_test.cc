@@ -21,6 +21,21 @@ using testing::read_ints;
 
 constexpr double kTolerance = 1e-4;
 
+// Prefills the fixture's prompt, runs the MTP head on it (slot i pairs hidden_final[i] with token i+1, the
+// last slot with the first greedy token) and compares with the fixture's mtp_logits.
+void expect_mtp_logits_match(const LongcatModel& model, const SafetensorsFile& expected) {
+  auto ids = read_ints<int32_t>(expected, "prompt_ids");
+  auto greedy = read_ints<int32_t>(expected, "greedy_ids");
+  const int64_t T = ids.size();
+  const std::vector<int64_t> pos = consecutive_positions(0, T);
+  SequenceCaches caches = model.new_caches();
+  ForwardOutput out = model.forward(caches, ids.data(), pos.data(), T);
+  std::vector<int32_t> next(ids.begin() + 1, ids.end());
+  next.push_back(greedy[0]);
+  auto mtp = model.mtp_forward(caches, next.data(), out.hidden_final.data(), pos.data(), T);
+  expect_close_rms(mtp, read_f32(expected, "mtp_logits"), kTolerance, "mtp_logits");
+}
+
 class ModelFixture : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ModelFixture, PrefillTracesLogitsAndRoutingMatchReference) {
@@ -28,8 +43,7 @@ TEST_P(ModelFixture, PrefillTracesLogitsAndRoutingMatchReference) {
   SafetensorsFile expected(model_path(GetParam()) + "/expected.safetensors");
   auto ids = read_ints<int32_t>(expected, "prompt_ids");
   const int64_t T = ids.size();
-  std::vector<int64_t> pos(T);
-  for (int64_t i = 0; i < T; ++i) pos[i] = i;
+  const std::vector<int64_t> pos = consecutive_positions(0, T);
 
   std::map<std::string, std::vector<float>> f32;
   std::map<std::string, std::vector<int32_t>> i32;
@@ -64,8 +78,7 @@ TEST_P(ModelFixture, GreedyDecodeWithLatentCacheMatchesReference) {
   auto greedy = read_ints<int32_t>(expected, "greedy_ids");
   auto step_logits = read_f32(expected, "logits_greedy_steps");
   const int64_t T = ids.size(), V = model->config().vocab_size, G = greedy.size();
-  std::vector<int64_t> pos(T);
-  for (int64_t i = 0; i < T; ++i) pos[i] = i;
+  const std::vector<int64_t> pos = consecutive_positions(0, T);
   SequenceCaches caches = model->new_caches();
   ForwardOutput out = model->forward(caches, ids.data(), pos.data(), T);
   std::vector<float> last(out.logits.end() - V, out.logits.end());
@@ -85,18 +98,7 @@ TEST_P(ModelFixture, GreedyDecodeWithLatentCacheMatchesReference) {
 TEST_P(ModelFixture, MtpLogitsMatchReference) {
   auto model = LongcatModel::load(model_path(GetParam()), false);
   ASSERT_TRUE(model->has_mtp());
-  SafetensorsFile expected(model_path(GetParam()) + "/expected.safetensors");
-  auto ids = read_ints<int32_t>(expected, "prompt_ids");
-  auto greedy = read_ints<int32_t>(expected, "greedy_ids");
-  const int64_t T = ids.size();
-  std::vector<int64_t> pos(T);
-  for (int64_t i = 0; i < T; ++i) pos[i] = i;
-  SequenceCaches caches = model->new_caches();
-  ForwardOutput out = model->forward(caches, ids.data(), pos.data(), T);
-  std::vector<int32_t> next(ids.begin() + 1, ids.end());
-  next.push_back(greedy[0]);
-  auto mtp = model->mtp_forward(caches, next.data(), out.hidden_final.data(), pos.data(), T);
-  expect_close_rms(mtp, read_f32(expected, "mtp_logits"), kTolerance, "mtp_logits");
+  expect_mtp_logits_match(*model, SafetensorsFile(model_path(GetParam()) + "/expected.safetensors"));
 }
 
 TEST_P(ModelFixture, IncrementalDecodeMatchesFullPrefill) {
@@ -104,8 +106,7 @@ TEST_P(ModelFixture, IncrementalDecodeMatchesFullPrefill) {
   SafetensorsFile expected(model_path(GetParam()) + "/expected.safetensors");
   auto ids = read_ints<int32_t>(expected, "prompt_ids");
   const int64_t T = ids.size(), V = model->config().vocab_size;
-  std::vector<int64_t> pos(T);
-  for (int64_t i = 0; i < T; ++i) pos[i] = i;
+  const std::vector<int64_t> pos = consecutive_positions(0, T);
   SequenceCaches full = model->new_caches();
   auto reference = model->forward(full, ids.data(), pos.data(), T).logits;
   SequenceCaches step = model->new_caches();
@@ -123,8 +124,7 @@ TEST_P(ModelFixture, LogitsBitwiseIdenticalWithOneAndTwoThreads) {
   SafetensorsFile expected(model_path(GetParam()) + "/expected.safetensors");
   auto ids = read_ints<int32_t>(expected, "prompt_ids");
   const int64_t T = ids.size();
-  std::vector<int64_t> pos(T);
-  for (int64_t i = 0; i < T; ++i) pos[i] = i;
+  const std::vector<int64_t> pos = consecutive_positions(0, T);
   std::vector<std::vector<float>> results;
   for (int threads : {1, 2}) {
     ThreadPool::set_global_threads(threads);
@@ -171,18 +171,7 @@ TEST(ModelLoading, MtpFallsBackToMainEmbeddingTable) {
   auto model = LongcatModel::load(dir, false);
   ASSERT_TRUE(model->has_mtp());
   EXPECT_EQ(model->weights().mtp.embed.data, model->weights().embed.data);
-  SafetensorsFile expected(src + "/expected.safetensors");
-  auto ids = testing::read_ints<int32_t>(expected, "prompt_ids");
-  auto greedy = testing::read_ints<int32_t>(expected, "greedy_ids");
-  const int64_t T = ids.size();
-  std::vector<int64_t> pos(T);
-  for (int64_t i = 0; i < T; ++i) pos[i] = i;
-  SequenceCaches caches = model->new_caches();
-  ForwardOutput out = model->forward(caches, ids.data(), pos.data(), T);
-  std::vector<int32_t> next(ids.begin() + 1, ids.end());
-  next.push_back(greedy[0]);
-  auto mtp = model->mtp_forward(caches, next.data(), out.hidden_final.data(), pos.data(), T);
-  testing::expect_close_rms(mtp, testing::read_f32(expected, "mtp_logits"), kTolerance, "mtp_logits");
+  expect_mtp_logits_match(*model, SafetensorsFile(src + "/expected.safetensors"));
 }
 
 }  // namespace

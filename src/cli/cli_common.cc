@@ -44,8 +44,8 @@ int parse_or_exit(CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
-std::vector<int> parse_id_list(const std::string& csv, const std::string& field) {
-  std::vector<int> ids;
+std::vector<int32_t> parse_id_list(const std::string& csv, const std::string& field) {
+  std::vector<int32_t> ids;
   size_t i = 0;
   while (i <= csv.size()) {
     size_t j = csv.find(',', i);
@@ -63,7 +63,7 @@ std::vector<int> parse_id_list(const std::string& csv, const std::string& field)
     }
     if (used != item.size() || v < 0 || v > 0x7fffffff)
       throw UsageError("token id '" + item + "' is not a non-negative integer", field);
-    ids.push_back(static_cast<int>(v));
+    ids.push_back(static_cast<int32_t>(v));
     i = j + 1;
   }
   return ids;

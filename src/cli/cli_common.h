@@ -3,6 +3,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -18,7 +19,7 @@ int run_guarded(const std::function<int()>& body);
 int parse_or_exit(CLI::App& app, int argc, char** argv);
 
 // "5,17,42" -> {5, 17, 42}; throws UsageError naming `field` on anything else.
-std::vector<int> parse_id_list(const std::string& csv, const std::string& field);
+std::vector<int32_t> parse_id_list(const std::string& csv, const std::string& field);
 
 // Adds the --threads option (default: all cores) and applies it after parsing.
 void add_threads_option(CLI::App& app, int* threads);

@@ -21,13 +21,11 @@ int cmd_dump(int argc, char** argv) {
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
-    std::vector<int> ids_int = parse_id_list(ids_csv, "--ids");
-    std::vector<int32_t> ids(ids_int.begin(), ids_int.end());
+    const std::vector<int32_t> ids = parse_id_list(ids_csv, "--ids");
     auto model = LongcatModel::load(model_dir);
     model->check_ids(ids.data(), ids.size(), "--ids");
     const int64_t T = ids.size();
-    std::vector<int64_t> pos(T);
-    for (int64_t i = 0; i < T; ++i) pos[i] = i;
+    const std::vector<int64_t> pos = consecutive_positions(0, T);
 
     std::deque<std::vector<float>> f32_store;
     std::deque<std::vector<int32_t>> i32_store;

@@ -45,7 +45,7 @@ int cmd_generate(int argc, char** argv) {
     auto tok = load_model_tokenizer(model_dir);
     std::vector<int32_t> prompt;
     if (!ids_csv.empty()) {
-      for (int id : parse_id_list(ids_csv, "--ids")) prompt.push_back(id);
+      prompt = parse_id_list(ids_csv, "--ids");
     } else {
       if (!tok) throw Error("--prompt needs a tokenizer.json in the model folder (or use --ids)", model_dir);
       std::string text = prompt_text;

@@ -64,8 +64,7 @@ int cmd_perplexity(int argc, char** argv) {
     for (size_t start = 0; start + 1 < ids.size(); start += ctx) {
       const int64_t S = std::min<int64_t>(ctx, static_cast<int64_t>(ids.size() - start));
       if (S < 2) break;
-      std::vector<int64_t> pos(S);
-      for (int64_t i = 0; i < S; ++i) pos[i] = i;
+      const std::vector<int64_t> pos = consecutive_positions(0, S);
       SequenceCaches caches = model->new_caches();
       ForwardOutput out = model->forward(caches, ids.data() + start, pos.data(), S);
       for (int64_t i = 0; i + 1 < S; ++i) {

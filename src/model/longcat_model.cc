@@ -1,5 +1,6 @@
 #include "model/longcat_model.h"
 
+#include <numeric>
 #include <vector>
 
 #include "kernels/matmul.h"
@@ -12,6 +13,12 @@
 #include "util/thread_pool.h"
 
 namespace longcat {
+
+std::vector<int64_t> consecutive_positions(int64_t first, int64_t count) {
+  std::vector<int64_t> positions(count);
+  std::iota(positions.begin(), positions.end(), first);
+  return positions;
+}
 
 void SequenceCaches::truncate(int64_t tokens) {
   for (auto& c : attention) c.truncate(std::min(tokens, c.size()));

@@ -22,6 +22,9 @@ struct SequenceCaches {
   void truncate(int64_t tokens);  // drop entries past `tokens` (rejected drafts, rewinds)
 };
 
+// Positions first, first+1, ..., first+count-1: a prompt at the start of a sequence, or a run of new tokens.
+std::vector<int64_t> consecutive_positions(int64_t first, int64_t count);
+
 struct ForwardOutput {
   std::vector<float> logits;        // [S, vocab]
   std::vector<float> hidden_final;  // [S, hidden] after the final norm

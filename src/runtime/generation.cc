@@ -20,8 +20,7 @@ GenerationResult generate(const LongcatModel& model, const std::vector<int32_t>&
   SequenceCaches caches = model.new_caches();
   Sampler sampler(opts.sampling);
   std::vector<int32_t> history = prompt;
-  std::vector<int64_t> positions(prompt.size());
-  for (size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int64_t>(i);
+  const std::vector<int64_t> positions = consecutive_positions(0, static_cast<int64_t>(prompt.size()));
 
   auto t0 = clock::now();
   ForwardOutput out = model.forward(caches, prompt.data(), positions.data(), static_cast<int64_t>(prompt.size()));

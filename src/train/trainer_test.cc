@@ -111,8 +111,7 @@ TEST(Trainer, ForwardLossEqualsEngineLoss) {
 
   auto model = LongcatModel::load(dir, false);
   SequenceCaches caches = model->new_caches();
-  std::vector<int64_t> pos(S);
-  for (int64_t i = 0; i < S; ++i) pos[i] = i;
+  const std::vector<int64_t> pos = consecutive_positions(0, S);
   ForwardOutput out = model->forward(caches, tokens.data(), pos.data(), S);
   std::vector<float> mtp = model->mtp_forward(caches, tokens.data() + 1, out.hidden_final.data(), pos.data(), S);
   auto ce = [&](const std::vector<float>& logits, int offset) {
