@@ -1,5 +1,6 @@
 #include "model/longcat_model.h"
 
+#include <algorithm>
 #include <numeric>
 #include <vector>
 
@@ -57,23 +58,70 @@ void embed_rows(const Weight& table, const int32_t* ids, int64_t S, float* out) 
 
 ForwardOutput LongcatModel::forward(SequenceCaches& caches, const int32_t* ids, const int64_t* positions, int64_t S,
                                     const TraceSink* trace) const {
-  check_ids(ids, S, "token ids");
-  const int64_t H = cfg_.hidden_size, V = cfg_.vocab_size;
-  std::vector<float> h(S * H);
-  embed_rows(w_.embed, ids, S, h.data());
+  BatchOutput b = forward_batch({BatchItem{&caches, ids, positions, S, true}}, trace);
   ForwardOutput out;
+  out.logits = std::move(b.logits);
+  out.hidden_final = std::move(b.hidden_final);
+  out.real_experts = std::move(b.real_experts);
+  return out;
+}
+
+BatchOutput LongcatModel::forward_batch(const std::vector<BatchItem>& items, const TraceSink* trace) const {
+  const int64_t H = cfg_.hidden_size, V = cfg_.vocab_size;
+  BatchOutput out;
+  // Stack the items' rows; each item's rows form one span per attention block.
+  int64_t S = 0, logit_rows = 0;
+  for (const BatchItem& item : items) {
+    if (!item.caches || item.count <= 0) throw Error("a batch item has no caches or no tokens", "forward_batch");
+    check_ids(item.ids, item.count, "token ids");
+    for (const BatchItem& other : items)
+      if (&other != &item && other.caches == item.caches)
+        throw Error("one sequence's caches appear twice in a batch", "forward_batch");
+    out.first_row.push_back(S);
+    out.logits_row.push_back(logit_rows);
+    S += item.count;
+    logit_rows += item.all_logits ? item.count : 1;
+  }
+  std::vector<int32_t> ids(S);
+  std::vector<int64_t> positions(S);
+  for (size_t k = 0; k < items.size(); ++k) {
+    std::copy_n(items[k].ids, items[k].count, ids.begin() + out.first_row[k]);
+    std::copy_n(items[k].positions, items[k].count, positions.begin() + out.first_row[k]);
+  }
+  auto spans_of_block = [&](int block) {
+    std::vector<CacheSpan> spans;
+    for (size_t k = 0; k < items.size(); ++k)
+      spans.push_back({out.first_row[k], items[k].count, &items[k].caches->attention[block]});
+    return spans;
+  };
+
+  std::vector<float> h(S * H);
+  embed_rows(w_.embed, ids.data(), S, h.data());
   out.real_experts.assign(S, 0);
   for (int L = 0; L < cfg_.num_layers; ++L) {
-    Routing r = scmoe_layer_forward(cfg_, w_.layers[L], L, h.data(), positions, S, &caches.attention[2 * L],
-                                    &caches.attention[2 * L + 1], trace);
+    Routing r = scmoe_layer_forward(cfg_, w_.layers[L], L, h.data(), positions.data(), S, spans_of_block(2 * L),
+                                    spans_of_block(2 * L + 1), trace);
     for (int64_t s = 0; s < S; ++s) out.real_experts[s] += r.real_experts_of(s, cfg_.n_routed_experts);
   }
   out.hidden_final.resize(S * H);
   rms_norm_rows(h.data(), w_.final_norm.data(), static_cast<float>(cfg_.rms_norm_eps), S, H, out.hidden_final.data());
   trace_f32(trace, "hidden_final", S, H, out.hidden_final.data());
-  out.logits.resize(S * V);
-  matmul(w_.lm_head, out.hidden_final.data(), S, out.logits.data());
-  trace_f32(trace, "logits", S, V, out.logits.data());
+
+  // lm_head only over the rows whose logits are wanted (a prefill chunk usually needs just its last).
+  const float* selected = out.hidden_final.data();
+  std::vector<float> gathered;
+  if (logit_rows != S) {
+    gathered.resize(logit_rows * H);
+    for (size_t k = 0; k < items.size(); ++k) {
+      const int64_t rows = items[k].all_logits ? items[k].count : 1;
+      const int64_t from = out.first_row[k] + items[k].count - rows;
+      std::copy_n(&out.hidden_final[from * H], rows * H, &gathered[out.logits_row[k] * H]);
+    }
+    selected = gathered.data();
+  }
+  out.logits.resize(logit_rows * V);
+  matmul(w_.lm_head, selected, logit_rows, out.logits.data());
+  trace_f32(trace, "logits", logit_rows, V, out.logits.data());
   return out;
 }
 

@@ -31,6 +31,23 @@ struct ForwardOutput {
   std::vector<int> real_experts;    // [S]: real (FFN) experts used per token, summed over layers
 };
 
+// One sequence's new tokens in a batched step.
+struct BatchItem {
+  SequenceCaches* caches = nullptr;
+  const int32_t* ids = nullptr;
+  const int64_t* positions = nullptr;
+  int64_t count = 0;
+  bool all_logits = false;  // logits for every row, or only for the last one
+};
+
+struct BatchOutput {
+  std::vector<float> logits;        // selected rows [rows, vocab]: per item all `count` rows or only its last
+  std::vector<int64_t> logits_row;  // [items] first logits row of each item
+  std::vector<float> hidden_final;  // [total rows, hidden], all rows, items stacked in order
+  std::vector<int64_t> first_row;   // [items] first row of each item in hidden_final / real_experts
+  std::vector<int> real_experts;    // [total rows] real experts used per token, summed over layers
+};
+
 class LongcatModel {
  public:
   // Loads config, maps the checkpoint and binds all weights; prints the pre-flight memory check to stderr
@@ -47,6 +64,11 @@ class LongcatModel {
   // Runs tokens `ids` at `positions` (S each) through the main model, appending to the caches.
   ForwardOutput forward(SequenceCaches& caches, const int32_t* ids, const int64_t* positions, int64_t S,
                         const TraceSink* trace = nullptr) const;
+
+  // Several sequences in one pass: the linear layers and experts run over all their rows together (each
+  // expert reads its weights once for the whole batch), attention per sequence on its own caches. Each row's
+  // results are bitwise identical to running its item alone (docs/determinism.md).
+  BatchOutput forward_batch(const std::vector<BatchItem>& items, const TraceSink* trace = nullptr) const;
 
   // MTP head: slot i pairs hidden_final[i] with token next_ids[i] at positions[i]; returns [S, vocab].
   std::vector<float> mtp_forward(SequenceCaches& caches, const int32_t* next_ids, const float* hidden_final,

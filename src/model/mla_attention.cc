@@ -1,11 +1,13 @@
 #include "model/mla_attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/vector_ops.h"
+#include "util/error.h"
 #include "util/thread_pool.h"
 
 namespace longcat {
@@ -17,6 +19,11 @@ constexpr float kMlaNormEps = 1e-6f;
 
 void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, const int64_t* positions,
                    int64_t S, LatentKvCache* cache, float* out) {
+  mla_attention(cfg, w, x, positions, S, {CacheSpan{0, S, cache}}, out);
+}
+
+void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, const int64_t* positions,
+                   int64_t S, const std::vector<CacheSpan>& spans, float* out) {
   const int64_t n = cfg.num_attention_heads, nope = cfg.qk_nope_head_dim, rope = cfg.qk_rope_head_dim,
                 vdim = cfg.v_head_dim, qr = cfg.q_lora_rank, kvr = cfg.kv_lora_rank, qk = nope + rope;
   const float q_scale = cfg.mla_scale_q_lora ? std::sqrt(static_cast<float>(cfg.hidden_size) / qr) : 1.0f;
@@ -31,6 +38,13 @@ void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, 
   matmul(w.q_b_proj, q_low.data(), S, q.data());
   matmul(w.kv_a_proj, x, S, ckv.data());
 
+  // The sequence (span) of each row.
+  std::vector<int32_t> span_of_row(S, -1);
+  for (size_t k = 0; k < spans.size(); ++k)
+    for (int64_t s = spans[k].first_row; s < spans[k].first_row + spans[k].rows; ++s) span_of_row[s] = static_cast<int32_t>(k);
+  for (int64_t s = 0; s < S; ++s)
+    if (span_of_row[s] < 0) throw Error("batch row " + std::to_string(s) + " belongs to no sequence", "attention batch");
+
   std::vector<float> cos(rope / 2), sin(rope / 2);
   for (int64_t s = 0; s < S; ++s) {
     rope_cos_sin(positions[s], static_cast<int>(rope), cfg.rope_theta, cos.data(), sin.data());
@@ -41,7 +55,7 @@ void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, 
     rms_norm(c, w.kv_a_norm.data(), kMlaNormEps, kvr, c);
     for (int64_t i = 0; i < kvr; ++i) c[i] *= kv_scale;
     apply_rope(c + kvr, cos.data(), sin.data(), static_cast<int>(rope));
-    cache->append(c, c + kvr, positions[s]);
+    spans[span_of_row[s]].cache->append(c, c + kvr, positions[s]);
   }
 
   // Absorb kv_b's key half into the query: q_latent[s, h] = sum_d q_nope[s, h, d] * W_k[h, d, :].
@@ -56,26 +70,29 @@ void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, 
   });
 
   // Attention in the latent space, causal by position: context[s, h] = sum_t p[s, h, t] * latent[t].
-  const int64_t T = cache->size();
+  int64_t longest = 0;
+  for (const CacheSpan& span : spans) longest = std::max(longest, span.cache->size());
   std::vector<float> context(S * n * kvr, 0.0f);
   pool.parallel_for(S * n, [&](size_t i0, size_t i1) {
-    std::vector<float> scores(T);
+    std::vector<float> scores(longest);
     for (size_t i = i0; i < i1; ++i) {
       const int64_t s = i / n, h = i % n;
+      const LatentKvCache* cache = spans[span_of_row[s]].cache;
+      const int64_t T = cache->size();
       const float* ql = &q_latent[i * kvr];
       const float* qrot = &q[s * n * qk + h * qk + nope];
       int64_t visible = 0;
       for (int64_t t = 0; t < T; ++t) {
-        if (cache->positions[t] > positions[s]) continue;
-        scores[visible++] = (dot(ql, &cache->latent[t * kvr], kvr) + dot(qrot, &cache->rope_key[t * rope], rope)) *
+        if (cache->position(t) > positions[s]) continue;
+        scores[visible++] = (dot(ql, cache->latent_row(t), kvr) + dot(qrot, cache->rope_key_row(t), rope)) *
                             softmax_scale;
       }
       softmax(scores.data(), visible);
       float* ctx = &context[i * kvr];
       int64_t k = 0;
       for (int64_t t = 0; t < T; ++t) {
-        if (cache->positions[t] > positions[s]) continue;
-        axpy(scores[k++], &cache->latent[t * kvr], ctx, kvr);
+        if (cache->position(t) > positions[s]) continue;
+        axpy(scores[k++], cache->latent_row(t), ctx, kvr);
       }
     }
   });

@@ -6,6 +6,7 @@
 // latent space, directly on the cache. The same formulation serves prefill and decode.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "io/model_config.h"
 #include "model/latent_kv_cache.h"
@@ -13,8 +14,20 @@
 
 namespace longcat {
 
-// x [S, hidden] at `positions` [S]; appends S entries to `cache`, then attends causally (by position)
-// over the whole cache; writes out [S, hidden].
+// Rows [first_row, first_row + rows) of a batch belong to one sequence, whose cache is `cache`.
+struct CacheSpan {
+  int64_t first_row, rows;
+  LatentKvCache* cache;
+};
+
+// x [S, hidden] at `positions` [S], the rows of one or more sequences (`spans`, in row order, covering all S
+// rows); the projections run over all rows together, then each span appends its rows to its own cache and
+// attends causally (by position) over that whole cache; writes out [S, hidden]. A row's result does not
+// depend on the other spans.
+void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, const int64_t* positions,
+                   int64_t S, const std::vector<CacheSpan>& spans, float* out);
+
+// One sequence: all S rows use `cache`.
 void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, const int64_t* positions,
                    int64_t S, LatentKvCache* cache, float* out);
 

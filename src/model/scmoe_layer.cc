@@ -10,15 +10,15 @@
 namespace longcat {
 
 Routing scmoe_layer_forward(const ModelConfig& cfg, const ScMoeLayerWeights& w, int layer, float* h,
-                            const int64_t* positions, int64_t S, LatentKvCache* cache0, LatentKvCache* cache1,
-                            const TraceSink* trace) {
+                            const int64_t* positions, int64_t S, const std::vector<CacheSpan>& spans0,
+                            const std::vector<CacheSpan>& spans1, const TraceSink* trace) {
   const int64_t H = cfg.hidden_size, n = S * H;
   const float eps = static_cast<float>(cfg.rms_norm_eps);
   const std::string prefix = "layers." + std::to_string(layer) + ".";
   std::vector<float> normed(n), block(n), shortcut(n), moe_out(n);
 
   rms_norm_rows(h, w.input_norm[0].data(), eps, S, H, normed.data());
-  mla_attention(cfg, w.attn[0], normed.data(), positions, S, cache0, block.data());
+  mla_attention(cfg, w.attn[0], normed.data(), positions, S, spans0, block.data());
   trace_f32(trace, prefix + "attn.0.out", S, H, block.data());
   for (int64_t i = 0; i < n; ++i) h[i] += block[i];
 
@@ -32,7 +32,7 @@ Routing scmoe_layer_forward(const ModelConfig& cfg, const ScMoeLayerWeights& w, 
   for (int64_t i = 0; i < n; ++i) h[i] += block[i];
 
   rms_norm_rows(h, w.input_norm[1].data(), eps, S, H, normed.data());
-  mla_attention(cfg, w.attn[1], normed.data(), positions, S, cache1, block.data());
+  mla_attention(cfg, w.attn[1], normed.data(), positions, S, spans1, block.data());
   trace_f32(trace, prefix + "attn.1.out", S, H, block.data());
   for (int64_t i = 0; i < n; ++i) h[i] += block[i];
 

@@ -4,18 +4,21 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "io/model_config.h"
 #include "model/latent_kv_cache.h"
+#include "model/mla_attention.h"
 #include "model/model_weights.h"
 #include "model/router.h"
 #include "model/trace.h"
 
 namespace longcat {
 
-// hidden [S, H] is updated in place; caches are the layer's two attention blocks.
+// hidden [S, H] is updated in place. The rows may come from several sequences: spans0 / spans1 give each
+// sequence's rows and its caches of the layer's two attention blocks. Everything but attention is row-wise.
 Routing scmoe_layer_forward(const ModelConfig& cfg, const ScMoeLayerWeights& w, int layer, float* hidden,
-                            const int64_t* positions, int64_t S, LatentKvCache* cache0, LatentKvCache* cache1,
-                            const TraceSink* trace);
+                            const int64_t* positions, int64_t S, const std::vector<CacheSpan>& spans0,
+                            const std::vector<CacheSpan>& spans1, const TraceSink* trace);
 
 }  // namespace longcat
