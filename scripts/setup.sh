@@ -7,11 +7,18 @@ packages=(
   nlohmann-json3-dev    # config.json, safetensors headers, tokenizer.json
   libcli11-dev          # command-line parsing of the longcat command
   libpcre2-dev          # tokenizer pre-tokenizer regexes (\p{L}, lookahead) with JIT
+  libcpp-httplib-dev    # HTTP server of `longcat serve`
   libgtest-dev libgmock-dev  # unit and fixture tests
   libbenchmark-dev      # kernel microbenchmarks
   libopenblas-dev       # FMA yardstick in benchmarks only (never in the model path)
   clang libclang-rt-14-dev  # libFuzzer targets for the header and config parsers
+  python3-jinja2        # tests/hf_tokenizer: renders the trained tokenizer's chat template like transformers
 )
+# Node.js tests: the server's end-to-end tests drive it with the OpenAI Node SDK (tests/server_e2e), and
+# tests/hf_tokenizer checks tokenizer-train's output with the Hugging Face tokenizers library. Debian's Node.js
+# (18) and npm, unless a Node.js with npm is already installed (e.g. NodeSource's, whose nodejs ships npm).
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -70,4 +70,10 @@ struct CommandResult {
 // Runs the longcat binary with `args` (shell-quoted by the caller) and captures stdout/stderr.
 CommandResult run_longcat(const std::string& args, const std::string& stdin_text = "");
 
+// A byte-level tokenizer.json matching the tiny models' 512-id vocabulary: the LongCat specials <unk> 0,
+// <longcat_s> 1, </longcat_s> 2 (the models' eos), <longcat_pad> 3, then the 256 bytes at ids 4..259.
+std::string tiny_tokenizer_json();
+// A copy of tests/data/models/<name> plus that tokenizer.json, in a folder of its own per test process.
+std::string model_with_tokenizer(const std::string& name);
+
 }  // namespace longcat::testing

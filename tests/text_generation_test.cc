@@ -124,6 +124,24 @@ TEST(TextGeneration, ShowExpertsColoursTokensAndWritesHtml) {
   EXPECT_GE(static_cast<int>(std::count(page.begin(), page.end(), '#')), 8);
 }
 
+TEST(TextGeneration, ExpertsSvgHasOneBoxPerVisibleTokenAndAHistogram) {
+  const std::string dir = make_model_with_tokenizer();
+  const std::string svg = ::testing::TempDir() + "experts_" + std::to_string(getpid()) + ".svg";
+  auto r = testing::run_longcat("generate --model " + dir + " --prompt Hello --temperature 0 --max-new-tokens 8 "
+                                "--ignore-eos --json --experts-svg " + svg);
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(svg);
+  std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(page.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u) << page.substr(0, 80);
+  EXPECT_NE(page.find("</svg>"), std::string::npos);
+  // Token boxes + legend (5) + histogram bars (top-k + 1) + background.
+  size_t rects = 0;
+  for (size_t at = page.find("<rect"); at != std::string::npos; at = page.find("<rect", at + 1)) ++rects;
+  EXPECT_GE(rects, 5u + 1u + 1u + 1u);
+  EXPECT_NE(page.find(" tokens</text>"), std::string::npos);
+  std::remove(svg.c_str());
+}
+
 TEST(TextGeneration, PromptWithoutTokenizerIsAClearError) {
   auto r = testing::run_longcat("generate --model " + testing::model_path("tiny") + " --prompt hi");
   EXPECT_EQ(r.status, 1);

@@ -6,9 +6,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "cli/bench_speculative.h"
 #include "cli/cli_common.h"
 #include "cli/command.h"
 #include "cli/machine_limits.h"
+#include "cli/step_routing.h"
 #include "kernels/ops.h"
 #include "model/decode_traffic.h"
 #include "model/longcat_model.h"
@@ -32,33 +34,6 @@ void touch_weights(const Checkpoint& ck) {
   volatile unsigned sink = sum;
   (void)sink;
 }
-
-// Routing of one forward step, collected from the router trace.
-struct StepRouting {
-  std::vector<std::set<int>> touched;
-  int64_t real_uses = 0;
-  TraceSink sink(const ModelConfig& cfg) {
-    touched.assign(cfg.num_layers, {});
-    real_uses = 0;
-    TraceSink s;
-    s.i32 = [this, &cfg](const std::string& name, int64_t rows, int64_t cols, const int32_t* ids) {
-      const std::string suffix = ".router.topk_ids";
-      if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return;
-      const int layer = std::stoi(name.substr(7));  // "layers.L.router.topk_ids"
-      for (int64_t i = 0; i < rows * cols; ++i)
-        if (ids[i] < cfg.n_routed_experts) {
-          touched[layer].insert(ids[i]);
-          ++real_uses;
-        }
-    };
-    return s;
-  }
-  std::vector<std::vector<int>> lists() const {
-    std::vector<std::vector<int>> out;
-    for (const auto& s : touched) out.emplace_back(s.begin(), s.end());
-    return out;
-  }
-};
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
@@ -66,21 +41,25 @@ int cmd_bench(int argc, char** argv) {
                "as fractions of them.",
                "bench");
   std::string model_dir, speculative = "none";
-  int prompt_len = 512, gen = 64, batch = 1, threads;
+  int prompt_len = 512, gen = 64, batch = 1, draft_tokens = 1, threads;
   bool json = false, skip_limits = false;
   app.add_option("--model", model_dir, "Hugging Face style model folder")->required();
   app.add_option("--prompt-len", prompt_len, "prefill length")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--gen", gen, "decoded tokens")->capture_default_str()->check(CLI::NonNegativeNumber);
-  app.add_option("--batch", batch, "sequences decoded together (only 1 for now)")->capture_default_str()->check(
+  app.add_option("--batch", batch, "sequences decoded together (each prefilled with its own prompt first)")->capture_default_str()->check(
       CLI::PositiveNumber);
-  app.add_option("--speculative", speculative, "none (mtp not yet)")->capture_default_str()->check(CLI::IsMember({"none"}));
+  app.add_option("--speculative", speculative, "mtp: also decode with MTP speculation and compare (batch 1)")
+      ->capture_default_str()->check(CLI::IsMember({"none", "mtp"}));
+  app.add_option("--draft-tokens", draft_tokens, "with --speculative mtp: drafts per step")->capture_default_str()->check(
+      CLI::Range(1, 16));
   app.add_flag("--skip-limits", skip_limits, "do not measure bandwidth and sgemm (ratios are then omitted)");
   app.add_flag("--json", json, "one JSON object on stdout");
   add_threads_option(app, &threads);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
-    if (batch != 1) throw Error("batched decode needs the multi-sequence runtime, not available yet", "--batch");
+    if (speculative == "mtp" && batch != 1)
+      throw UsageError("--speculative mtp is measured at batch 1 (batched drafting is not there yet)", "--batch");
     ThreadPool& pool = ThreadPool::global();
     double bandwidth = 0, sgemm = 0;
     std::string sgemm_note;
@@ -111,26 +90,56 @@ int cmd_bench(int argc, char** argv) {
     for (int i = 0; i < prompt_len; ++i) context[i] = i + 1;
     const StepTraffic prefill = step_traffic(cfg, model->weights(), routing.lists(), routing.real_uses, context);
 
-    std::fprintf(stderr, "bench: decode %d tokens...\n", gen);
-    int32_t next = static_cast<int32_t>(argmax(out.logits.data() + (prompt_len - 1) * V, V));
+    // The other sequences of a batch: same length, different tokens (so different routing), prefilled untimed.
+    std::vector<SequenceCaches> batch_caches;
+    std::vector<int32_t> next(batch);
+    next[0] = static_cast<int32_t>(argmax(out.logits.data() + (prompt_len - 1) * V, V));
+    // The speculative run restarts from the same prefilled prompt.
+    const std::vector<int32_t> prompt(ids);
+    SequenceCaches prefilled;
+    if (speculative == "mtp") prefilled = caches;
+    batch_caches.push_back(std::move(caches));
+    if (batch > 1) std::fprintf(stderr, "bench: prefill %d more sequences of %d tokens...\n", batch - 1, prompt_len);
+    for (int b = 1; b < batch; ++b) {
+      for (int i = 0; i < prompt_len; ++i)
+        ids[i] = static_cast<int32_t>(4 + (static_cast<int64_t>(i) * 7919 + b * 104729) % (V - 4));
+      batch_caches.push_back(model->new_caches());
+      BatchOutput o = model->forward_batch({BatchItem{&batch_caches.back(), ids.data(), pos.data(), prompt_len}});
+      next[b] = static_cast<int32_t>(argmax(o.logits.data(), V));
+    }
+
+    std::fprintf(stderr, "bench: decode %d steps of %d sequence(s)...\n", gen, batch);
     double decode_s = 0, weight_bytes = 0, cache_bytes = 0, decode_flops = 0;
     int64_t real_uses = 0;
+    std::vector<int64_t> step_pos(batch), step_context(batch);
+    std::vector<BatchItem> items(batch);
+    std::vector<int32_t> plain_ids;
     for (int g = 0; g < gen; ++g) {
-      int64_t p = prompt_len + g;
+      for (int b = 0; b < batch; ++b) {
+        step_pos[b] = prompt_len + g;
+        step_context[b] = prompt_len + g + 1;
+        items[b] = BatchItem{&batch_caches[b], &next[b], &step_pos[b], 1};
+      }
+      plain_ids.push_back(next[0]);
       sink = routing.sink(cfg);
       t0 = std::chrono::steady_clock::now();
-      ForwardOutput step = model->forward(caches, &next, &p, 1, &sink);
-      next = static_cast<int32_t>(argmax(step.logits.data(), V));
+      BatchOutput step = model->forward_batch(items, &sink);
+      for (int b = 0; b < batch; ++b) next[b] = static_cast<int32_t>(argmax(step.logits.data() + b * V, V));
       decode_s += seconds_since(t0);
-      const StepTraffic t = step_traffic(cfg, model->weights(), routing.lists(), routing.real_uses, {p + 1});
+      const StepTraffic t = step_traffic(cfg, model->weights(), routing.lists(), routing.real_uses, step_context);
       weight_bytes += t.weight_bytes;
       cache_bytes += t.cache_bytes;
       decode_flops += t.flops;
       real_uses += routing.real_uses;
     }
+    // Per decode step (one token of every sequence): the roofline is the step's bytes (weights of the union of
+    // experts touched, plus every sequence's cache) at the measured bandwidth.
+    const int64_t tokens = static_cast<int64_t>(gen) * batch;
+    const double roofline_tok_s = (gen && bandwidth > 0) ? tokens / ((weight_bytes + cache_bytes) / bandwidth) : 0.0;
 
     const double prefill_flops_rate = prefill.flops / prefill_s;
     const double decode_bytes = weight_bytes + cache_bytes, achieved = gen ? decode_bytes / decode_s : 0;
+    const double decode_tok_s = gen ? tokens / decode_s : 0.0;
     nlohmann::ordered_json j = {
         {"model", model_dir},
         {"weight_format", weight_format_name(model->weights().layers[0].mlp[0].gate_proj.format)},
@@ -145,32 +154,85 @@ int cmd_bench(int argc, char** argv) {
           {"gflops", prefill_flops_rate / 1e9},
           {"fraction_of_sgemm", sgemm > 0 ? prefill_flops_rate / sgemm : 0.0}}},
         {"decode",
-         {{"tokens", gen},
+         {{"batch", batch},
+          {"steps", gen},
+          {"tokens", tokens},
           {"seconds", decode_s},
-          {"tokens_per_second", gen ? gen / decode_s : 0.0},
-          {"weight_bytes_per_token", gen ? weight_bytes / gen : 0.0},
-          {"cache_bytes_per_token", gen ? cache_bytes / gen : 0.0},
-          {"real_experts_per_token_per_layer", gen ? static_cast<double>(real_uses) / gen / cfg.num_layers : 0.0},
+          {"tokens_per_second", decode_tok_s},
+          {"weight_bytes_per_step", gen ? weight_bytes / gen : 0.0},
+          {"cache_bytes_per_step", gen ? cache_bytes / gen : 0.0},
+          {"weight_bytes_per_token", gen ? weight_bytes / tokens : 0.0},
+          {"cache_bytes_per_token", gen ? cache_bytes / tokens : 0.0},
+          {"real_experts_per_token_per_layer", gen ? static_cast<double>(real_uses) / tokens / cfg.num_layers : 0.0},
+          {"roofline_tokens_per_second", roofline_tok_s},
+          {"fraction_of_roofline", roofline_tok_s > 0 ? decode_tok_s / roofline_tok_s : 0.0},
           {"achieved_gbps", achieved / 1e9},
           {"fraction_of_bandwidth", bandwidth > 0 ? achieved / bandwidth : 0.0},
           {"gflops", gen ? decode_flops / decode_s / 1e9 : 0.0}}},
     };
     if (!sgemm_note.empty()) j["sgemm_note"] = sgemm_note;
+    if (speculative == "mtp") {
+      std::fprintf(stderr, "bench: decode %d tokens again with MTP speculation (%d drafts per step)...\n", gen,
+                   draft_tokens);
+      const SpeculativeBench spec = bench_speculative_decode(*model, prompt, std::move(prefilled), out.hidden_final.data(),
+                                                             out.logits.data() + (prompt_len - 1) * V, draft_tokens, gen);
+      j["speculative"] = speculative_bench_json(cfg, spec, decode_s, weight_bytes + cache_bytes, gen, spec.ids == plain_ids);
+    }
     if (json) {
       std::printf("%s\n", j.dump().c_str());
       return 0;
     }
-    std::printf("machine   read bandwidth %7.2f GB/s (1 GiB, %d threads)   OpenBLAS sgemm %7.1f GFLOP/s (2048^3)%s\n",
-                bandwidth / 1e9, pool.size(), sgemm / 1e9, sgemm_note.empty() ? "" : (" " + sgemm_note).c_str());
+    if (skip_limits)
+      std::printf("machine   limits not measured (--skip-limits): no ratios below\n");
+    else
+      std::printf("machine   read bandwidth %7.2f GB/s (1 GiB, %d threads)   OpenBLAS sgemm %7.1f GFLOP/s (2048^3)%s\n",
+                  bandwidth / 1e9, pool.size(), sgemm / 1e9, sgemm_note.empty() ? "" : (" " + sgemm_note).c_str());
+    // Ratios only where the limits were measured (a 0.0% would read as a result).
+    auto ratio = [&](double fraction) {
+      char buf[32];
+      if (skip_limits) return std::string("");
+      std::snprintf(buf, sizeof buf, " = %5.1f%%", 100 * fraction);
+      return std::string(buf);
+    };
     std::printf("model     %s (%s weights)\n", model_dir.c_str(), j["weight_format"].get<std::string>().c_str());
-    std::printf("prefill   %5d tokens %8.3f s %9.1f tok/s %8.1f GFLOP/s  = %5.1f%% of sgemm\n", prompt_len, prefill_s,
-                prompt_len / prefill_s, prefill_flops_rate / 1e9, 100 * j["prefill"]["fraction_of_sgemm"].get<double>());
+    std::printf("prefill   %5d tokens %8.3f s %9.1f tok/s %8.1f GFLOP/s%s of sgemm\n", prompt_len, prefill_s,
+                prompt_len / prefill_s, prefill_flops_rate / 1e9, ratio(j["prefill"]["fraction_of_sgemm"].get<double>()).c_str());
     if (gen)
-      std::printf("decode    %5d tokens %8.3f s %9.2f tok/s  %7.1f MB weights + %5.2f MB cache per token, "
-                  "%6.2f GB/s = %5.1f%% of bandwidth (%.2f real experts/token/layer)\n",
-                  gen, decode_s, gen / decode_s, weight_bytes / gen / 1e6, cache_bytes / gen / 1e6, achieved / 1e9,
-                  100 * j["decode"]["fraction_of_bandwidth"].get<double>(),
+      std::printf("decode    batch %d x %d steps %8.3f s %9.2f tok/s  %7.1f MB weights + %5.2f MB cache per step, "
+                  "%6.2f GB/s%s of bandwidth (%.2f real experts/token/layer)\n",
+                  batch, gen, decode_s, decode_tok_s, weight_bytes / gen / 1e6, cache_bytes / gen / 1e6, achieved / 1e9,
+                  ratio(j["decode"]["fraction_of_bandwidth"].get<double>()).c_str(),
                   j["decode"]["real_experts_per_token_per_layer"].get<double>());
+    if (gen && !skip_limits)
+      std::printf("roofline  %9.2f tok/s predicted from the bytes of each step (union of experts touched) at the "
+                  "measured bandwidth; achieved %5.1f%%\n",
+                  roofline_tok_s, 100 * j["decode"]["fraction_of_roofline"].get<double>());
+    if (j.contains("speculative")) {
+      const auto& sp = j["speculative"];
+      std::string rates;
+      for (const auto& r : sp["acceptance_rate"]) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%s%.3f", rates.empty() ? "" : " ", r.get<double>());
+        rates += buf;
+      }
+      std::printf("mtp spec  %5lld tokens %8.3f s %9.2f tok/s = %.2fx plain (%.2f tok/s)%s; %d drafts/step, acceptance "
+                  "by position [%s], %.2f drafts kept/step, %.2f tokens/target forward\n",
+                  static_cast<long long>(sp["tokens"].get<int64_t>()), sp["seconds"].get<double>(),
+                  sp["tokens_per_second"].get<double>(), sp["speedup"].get<double>(),
+                  sp["plain_tokens_per_second"].get<double>(),
+                  sp["same_tokens_as_plain"].get<bool>() ? ", same tokens" : ", TOKENS DIFFER", draft_tokens,
+                  rates.c_str(), sp["mean_accepted_length"].get<double>(), sp["tokens_per_target_forward"].get<double>());
+      std::printf("          per step %.2f tokens fed, %.1f MB target + %.1f MB draft weights (%.2f experts/layer "
+                  "read); %.1f MB per token vs %.1f plain: bytes predict %.2fx, a plain-cost step %.2fx\n",
+                  sp["tokens_per_step_fed"].get<double>(), sp["target_weight_bytes_per_step"].get<double>() / 1e6,
+                  sp["draft_weight_bytes_per_step"].get<double>() / 1e6,
+                  sp["experts_read_per_step_per_layer"].get<double>(), sp["bytes_per_token"].get<double>() / 1e6,
+                  sp["plain_bytes_per_token"].get<double>() / 1e6, sp["bytes_predicted_speedup"].get<double>(),
+                  sp["ideal_speedup"].get<double>());
+      std::printf("          time: %.3f s target forwards, %.3f s verification, %.3f s drafting (MTP head)\n",
+                  sp["target_forward_seconds"].get<double>(), sp["verify_seconds"].get<double>(),
+                  sp["draft_seconds"].get<double>());
+    }
     return 0;
   });
 }

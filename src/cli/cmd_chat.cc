@@ -22,14 +22,17 @@ int cmd_chat(int argc, char** argv) {
                "chat");
   std::string model_dir, system_text;
   TextGenerationOptions opts;
-  int threads;
+  std::string speculative = "none";
+  int draft_tokens = 1, threads;
   app.add_option("--model", model_dir, "Hugging Face style model folder (with tokenizer.json)")->required();
   app.add_option("--system", system_text, "system message");
   add_sampling_options(app, &opts);
+  add_speculative_options(app, &speculative, &draft_tokens);
   add_threads_option(app, &threads);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
+    apply_speculative_options(speculative, draft_tokens, &opts.gen);
     auto model = LongcatModel::load(model_dir, /*report=*/false);
     auto tok = load_model_tokenizer(model_dir);
     if (!tok) throw Error("chat needs a tokenizer.json in the model folder", model_dir);
@@ -63,7 +66,7 @@ int cmd_chat(int argc, char** argv) {
         std::fputs(shown.c_str(), stdout);
         std::fflush(stdout);
       };
-      generate(*model, prompt, opts.gen, [&](int32_t id, int) {
+      GenerationResult r = generate(*model, prompt, opts.gen, [&](int32_t id, int) {
         emit(stream.push(id));
         return !stops.stopped();
       });
@@ -72,6 +75,7 @@ int cmd_chat(int argc, char** argv) {
       std::fputs("\n", stdout);
       std::fflush(stdout);
       history.push_back({"assistant", stops.text()});
+      if (interactive && r.speculative) std::fprintf(stderr, "%s\n", speculative_stats_line(*r.speculative).c_str());
     }
     return 0;
   });

@@ -18,11 +18,11 @@ namespace longcat::cli {
 
 int cmd_generate(int argc, char** argv) {
   CLI::App app("Generate text (or token ids) with a LongCat model; temperature 0 is greedy.", "generate");
-  std::string model_dir, ids_csv, prompt_text, system_text, experts_html_path;
+  std::string model_dir, ids_csv, prompt_text, system_text, experts_html_path, experts_svg_path;
   TextGenerationOptions opts;
   bool json = false, chat = false, show_experts = false;
   std::string speculative = "none";
-  int threads;
+  int draft_tokens = 1, threads;
   app.add_option("--model", model_dir, "Hugging Face style model folder")->required();
   auto* ids_opt = app.add_option("--ids", ids_csv, "prompt as comma-separated token ids, used verbatim");
   auto* prompt_opt = app.add_option("--prompt", prompt_text, "prompt text, tokenized with the model's tokenizer.json");
@@ -30,15 +30,16 @@ int cmd_generate(int argc, char** argv) {
   app.add_flag("--chat", chat, "wrap --prompt as one user turn in the model's chat format")->needs(prompt_opt);
   app.add_option("--system", system_text, "system message for --chat");
   add_sampling_options(app, &opts);
-  app.add_option("--speculative", speculative, "speculative decoding: none (mtp arrives with its issue)")
-      ->check(CLI::IsMember({"none"}));
+  add_speculative_options(app, &speculative, &draft_tokens);
   app.add_flag("--show-experts", show_experts, "colour each token by the real experts it used (terminal)");
   app.add_option("--experts-html", experts_html_path, "also write the coloured tokens as an HTML page");
+  app.add_option("--experts-svg", experts_svg_path, "also write the coloured tokens as an SVG picture");
   app.add_flag("--json", json, "one JSON line: ids, text, finish_reason, stats");
   add_threads_option(app, &threads);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
+    apply_speculative_options(speculative, draft_tokens, &opts.gen);
     if (ids_csv.empty() && prompt_text.empty()) throw UsageError("give --ids or --prompt", "generate");
     if (!system_text.empty() && !chat) throw UsageError("--system needs --chat", "--system");
     auto model = LongcatModel::load(model_dir);
@@ -102,6 +103,14 @@ int cmd_generate(int argc, char** argv) {
       out << experts_html(pieces, experts_per_layer, topk);
       if (!out) throw Error("cannot write", experts_html_path);
     }
+    if (!experts_svg_path.empty()) {
+      std::ofstream out(experts_svg_path);
+      experts_per_layer.resize(pieces.size(), 0.0);
+      out << experts_svg(pieces, experts_per_layer, topk);
+      if (!out) throw Error("cannot write", experts_svg_path);
+    }
+    nlohmann::ordered_json spec_stats;
+    if (r.speculative) spec_stats = speculative_stats_json(*r.speculative);
     if (json) {
       std::string text;
       if (stream) text = stops.text();
@@ -118,12 +127,14 @@ int cmd_generate(int argc, char** argv) {
             {"real_experts_per_layer_mean", mean_experts},
             {"real_experts", r.real_experts}}},
       };
+      if (r.speculative) j["stats"]["speculative"] = spec_stats;
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       std::printf("\n");
       std::fflush(stdout);  // the stats line on stderr comes after the text, not inside it
       std::fprintf(stderr, "%zu tokens, %.2f tokens/s, %.2f real experts per layer, finish: %s\n", r.ids.size(),
                    decode_tps, mean_experts, r.finish_reason.c_str());
+      if (r.speculative) std::fprintf(stderr, "%s\n", speculative_stats_line(*r.speculative).c_str());
     }
     return 0;
   });

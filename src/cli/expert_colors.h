@@ -14,4 +14,9 @@ inline const char* ansi_reset() { return "\x1b[0m"; }
 std::string experts_html(const std::vector<std::string>& pieces, const std::vector<double>& experts_per_layer,
                          int topk);
 
+// The same as an SVG picture (for model cards and docs, where HTML does not render): tokens as coloured boxes
+// wrapped at `columns` characters, a legend, and the histogram of rounded real experts per layer.
+std::string experts_svg(const std::vector<std::string>& pieces, const std::vector<double>& experts_per_layer, int topk,
+                        int columns = 96);
+
 }  // namespace longcat::cli

@@ -1,5 +1,6 @@
 #include "cli/generation_options.h"
 
+#include <cstdio>
 #include <filesystem>
 
 namespace longcat::cli {
@@ -18,6 +19,46 @@ void add_sampling_options(CLI::App& app, TextGenerationOptions* o) {
   app.add_option("--seed", g.sampling.seed, "random seed of the sampler")->capture_default_str();
   app.add_option("--stop", o->stops, "stop at this string (repeatable; not included in the output)");
   app.add_flag("--ignore-eos", g.ignore_eos, "keep going past the end-of-sequence token");
+}
+
+void add_speculative_options(CLI::App& app, std::string* mode, int* draft_tokens) {
+  app.add_option("--speculative", *mode, "speculative decoding: none, or mtp (the MTP head drafts, the model verifies)")
+      ->capture_default_str()->check(CLI::IsMember({"none", "mtp"}));
+  app.add_option("--draft-tokens", *draft_tokens, "with --speculative mtp: drafts per step (> 1 chains the MTP head)")
+      ->capture_default_str()->check(CLI::Range(1, 16));
+}
+
+void apply_speculative_options(const std::string& mode, int draft_tokens, GenerationOptions* gen) {
+  if (mode == "mtp") gen->speculative = SpeculativeOptions{draft_tokens};
+}
+
+nlohmann::ordered_json speculative_stats_json(const SpeculativeStats& s) {
+  std::vector<double> rates;
+  for (size_t j = 0; j < s.verified.size(); ++j) rates.push_back(s.acceptance_rate(j));
+  return {{"draft_tokens", s.verified.size()},
+          {"target_forwards", s.target_forwards},
+          {"draft_forwards", s.draft_forwards},
+          {"verified", s.verified},
+          {"accepted", s.accepted},
+          {"acceptance_rate", rates},
+          {"mean_accepted_length", s.mean_accepted_length()},
+          {"tokens_per_target_forward", s.tokens_per_target_forward()}};
+}
+
+std::string speculative_stats_line(const SpeculativeStats& s) {
+  std::string rates;
+  char buf[64];
+  for (size_t j = 0; j < s.verified.size(); ++j) {
+    std::snprintf(buf, sizeof buf, "%s%.3f", j ? " " : "", s.acceptance_rate(j));
+    rates += buf;
+  }
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "speculative (mtp, %zu drafts/step): acceptance by position [%s], %.2f drafts kept per step, "
+                "%.2f tokens per target forward (%lld forwards)",
+                s.verified.size(), rates.c_str(), s.mean_accepted_length(), s.tokens_per_target_forward(),
+                static_cast<long long>(s.target_forwards));
+  return line;
 }
 
 std::unique_ptr<tokenizer::Tokenizer> load_model_tokenizer(const std::string& model_dir) {

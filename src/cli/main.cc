@@ -13,6 +13,7 @@ const std::vector<Command>& all_commands() {
       {"dump", "write the named intermediate tensors of one prefill", cmd_dump},
       {"generate", "generate text or token ids from a prompt", cmd_generate},
       {"chat", "chat in the model's chat format (interactive, or one message per stdin line)", cmd_chat},
+      {"serve", "OpenAI-compatible HTTP server with continuous batching", cmd_serve},
       {"inspect", "parameter counts, activated parameters and cache size of a model", cmd_inspect},
       {"init", "write a model folder with random weights in the official layout", cmd_init},
       {"quantize", "rewrite a model's linear weights as int8, int4, fp8 or bf16", cmd_quantize},
@@ -22,6 +23,7 @@ const std::vector<Command>& all_commands() {
       {"detokenize", "decode token ids to text with a tokenizer.json", cmd_detokenize},
       {"train", "train a LongCat-architecture model (bias controller, MTP, checkpoints)", cmd_train},
       {"grow", "stack a model's layers to grow its depth", cmd_grow},
+      {"tokenizer-train", "train a byte-level BPE tokenizer.json on text", cmd_tokenizer_train},
   };
   return commands;
 }
@@ -30,7 +32,7 @@ const std::vector<Command>& all_commands() {
 
 static void print_usage(FILE* out) {
   std::fprintf(out, "usage: longcat <command> [options]   (longcat <command> --help for its options)\n\ncommands:\n");
-  for (const auto& c : longcat::cli::all_commands()) std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
+  for (const auto& c : longcat::cli::all_commands()) std::fprintf(out, "  %-16s %s\n", c.name, c.summary);
 }
 
 int main(int argc, char** argv) {

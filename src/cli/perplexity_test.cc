@@ -1,6 +1,7 @@
 // `longcat perplexity` against the NLL computed here from the model's logits, and its input errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -43,6 +44,26 @@ TEST(Perplexity, MatchesNllFromTheModelsLogits) {
   EXPECT_EQ(j["tokens_scored"], 29);
   EXPECT_NEAR(j["mean_nll"].get<double>(), nll, 1e-6 * std::fabs(nll));
   EXPECT_NEAR(j["perplexity"].get<double>(), std::exp(nll), 1e-5 * std::exp(nll));
+
+  // Real experts: the histogram covers every token, its mean is the reported mean.
+  auto hist = j["real_experts_histogram"].get<std::vector<int64_t>>();
+  int64_t count = 0, sum = 0;
+  for (size_t k = 0; k < hist.size(); ++k) count += hist[k], sum += hist[k] * static_cast<int64_t>(k);
+  EXPECT_EQ(count, 30);
+  EXPECT_NEAR(j["real_experts_per_token"].get<double>(), double(sum) / 30, 1e-12);
+
+  // MTP agreement, recomputed here: slot i drafts token i+2 from the hidden state at i and token i+1.
+  auto m = run_longcat("perplexity --model " + model_path("tiny") + " --data " + data + " --ctx 30 --mtp --json");
+  ASSERT_EQ(m.status, 0) << m.err;
+  auto jm = nlohmann::json::parse(m.out);
+  SequenceCaches c2 = model->new_caches();
+  auto out = model->forward(c2, ids.data(), pos.data(), 30);
+  auto mtp = model->mtp_forward(c2, ids.data() + 1, out.hidden_final.data(), pos.data(), 29);
+  auto argmax = [&](const float* row) { return std::max_element(row, row + V) - row; };
+  int agree = 0;
+  for (int i = 0; i + 2 < 30; ++i) agree += argmax(&mtp[i * V]) == argmax(&out.logits[(i + 1) * V]);
+  EXPECT_EQ(jm["mtp_slots"], 28);
+  EXPECT_NEAR(jm["mtp_top1_agreement"].get<double>(), agree / 28.0, 1e-12);
   std::remove(data.c_str());
 }
 

@@ -20,4 +20,8 @@ struct StepTraffic {
 StepTraffic step_traffic(const ModelConfig& cfg, const ModelWeights& w, const std::vector<std::vector<int>>& experts_touched,
                          int64_t real_expert_uses, const std::vector<int64_t>& context);
 
+// The same for one MTP-head forward over `context.size()` tokens (speculative drafting): eh_proj, its MLA block
+// (absorbed) and dense MLP, the shared lm_head, one embedding row per token, and its own latent cache.
+StepTraffic mtp_step_traffic(const ModelConfig& cfg, const ModelWeights& w, const std::vector<int64_t>& context);
+
 }  // namespace longcat

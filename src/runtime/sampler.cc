@@ -9,9 +9,21 @@
 
 namespace longcat {
 
+double TokenDistribution::prob(int32_t id) const {
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] == id) return probs[i] / mass;
+  return 0.0;
+}
+
 Sampler::Sampler(const SamplingParams& p) : p_(p), rng_(p.seed) {}
 
 int32_t Sampler::sample(const float* logits, int64_t vocab, const std::vector<int32_t>& history) {
+  distribution(logits, vocab, history, &scratch_);
+  return draw(scratch_);
+}
+
+void Sampler::distribution(const float* logits, int64_t vocab, const std::vector<int32_t>& history,
+                           TokenDistribution* out) {
   work_.assign(logits, logits + vocab);
   if (p_.repeat_penalty != 1.0f) {
     // As llama.cpp and HF: positive logits are divided, negative multiplied, once per distinct token.
@@ -19,7 +31,12 @@ int32_t Sampler::sample(const float* logits, int64_t vocab, const std::vector<in
     for (int32_t id : seen)
       if (id >= 0 && id < vocab) work_[id] = work_[id] > 0 ? work_[id] / p_.repeat_penalty : work_[id] * p_.repeat_penalty;
   }
-  if (p_.temperature <= 0.0f) return static_cast<int32_t>(argmax(work_.data(), vocab));
+  if (greedy()) {
+    out->ids.assign(1, static_cast<int32_t>(argmax(work_.data(), vocab)));
+    out->probs.assign(1, 1.0);
+    out->mass = 1.0;
+    return;
+  }
 
   order_.resize(vocab);
   std::iota(order_.begin(), order_.end(), 0);
@@ -30,7 +47,8 @@ int32_t Sampler::sample(const float* logits, int64_t vocab, const std::vector<in
   std::partial_sort(order_.begin(), order_.begin() + keep, order_.end(), better);
   order_.resize(keep);
 
-  std::vector<double> probs(keep);
+  std::vector<double>& probs = out->probs;
+  probs.resize(keep);
   const double top = work_[order_[0]];
   double sum = 0;
   for (int64_t i = 0; i < keep; ++i) sum += probs[i] = std::exp((work_[order_[i]] - top) / p_.temperature);
@@ -51,14 +69,22 @@ int32_t Sampler::sample(const float* logits, int64_t vocab, const std::vector<in
       }
     }
   }
+  probs.resize(n);
+  out->ids.assign(order_.begin(), order_.begin() + n);
   double mass = 0;
   for (int64_t i = 0; i < n; ++i) mass += probs[i];
-  double u = std::uniform_real_distribution<double>(0.0, mass)(rng_);
+  out->mass = mass;
+}
+
+int32_t Sampler::draw(const TokenDistribution& d) {
+  if (greedy()) return d.ids[0];
+  const int64_t n = static_cast<int64_t>(d.ids.size());
+  double u = std::uniform_real_distribution<double>(0.0, d.mass)(rng_);
   for (int64_t i = 0; i < n; ++i) {
-    u -= probs[i];
-    if (u <= 0) return order_[i];
+    u -= d.probs[i];
+    if (u <= 0) return d.ids[i];
   }
-  return order_[n - 1];
+  return d.ids[n - 1];
 }
 
 }  // namespace longcat

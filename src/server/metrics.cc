@@ -1,0 +1,107 @@
+#include "server/metrics.h"
+
+#include <cstdio>
+
+namespace longcat::server {
+
+namespace {
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+class Writer {
+ public:
+  void metric(const std::string& name, const char* type, const std::string& help, double value,
+              const std::string& labels = "") {
+    header(name, type, help);
+    out_ += name + labels + " " + num(value) + "\n";
+  }
+  void header(const std::string& name, const char* type, const std::string& help) {
+    out_ += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  }
+  void line(const std::string& name, const std::string& labels, double value) {
+    out_ += name + labels + " " + num(value) + "\n";
+  }
+  void histogram(const std::string& name, const std::string& help, const Histogram& h) {
+    header(name, "histogram", help);
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < h.bounds.size(); ++i) {
+      cumulative += h.counts[i];
+      line(name + "_bucket", "{le=\"" + num(h.bounds[i]) + "\"}", static_cast<double>(cumulative));
+    }
+    line(name + "_bucket", "{le=\"+Inf\"}", static_cast<double>(h.count));
+    line(name + "_sum", "", h.sum);
+    line(name + "_count", "", static_cast<double>(h.count));
+  }
+  std::string text() const { return out_; }
+
+ private:
+  std::string out_;
+};
+
+std::string escape_label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, const std::string& model_id,
+                            bool speculative) {
+  Writer w;
+  w.metric("longcat_model_info", "gauge", "The served model (label model).", 1, "{model=\"" + escape_label(model_id) + "\"}");
+  w.metric("longcat_requests_running", "gauge", "Sequences admitted and not finished (a request with n choices counts n).",
+           s.running);
+  w.metric("longcat_requests_waiting", "gauge", "Sequences queued for admission.", s.waiting);
+  w.metric("longcat_requests_admitted_total", "counter", "Requests admitted.", static_cast<double>(s.requests_admitted));
+  w.metric("longcat_requests_rejected_total", "counter", "Requests refused with 429 (queue full).",
+           static_cast<double>(s.requests_rejected));
+  w.header("longcat_sequences_finished_total", "counter", "Sequences finished, by reason.");
+  for (const auto& [reason, count] : s.finished_by_reason)
+    w.line("longcat_sequences_finished_total", "{reason=\"" + escape_label(reason) + "\"}", static_cast<double>(count));
+  w.metric("longcat_prompt_tokens_total", "counter", "Prompt tokens of admitted requests.", static_cast<double>(s.prompt_tokens));
+  w.metric("longcat_prompt_tokens_cached_total", "counter", "Prompt tokens found in the prefix cache (not recomputed).",
+           static_cast<double>(s.cached_prompt_tokens));
+  w.metric("longcat_generation_tokens_total", "counter", "Tokens generated.", static_cast<double>(s.generated_tokens));
+  w.histogram("longcat_time_to_first_token_seconds", "Arrival to first generated token.", s.ttft);
+  w.histogram("longcat_time_per_output_token_seconds", "Mean time per generated token after the first, per sequence.", s.tpot);
+  w.metric("longcat_kv_cache_usage_ratio", "gauge", "Fraction of KV cache blocks in use.",
+           s.kv_blocks_total ? static_cast<double>(s.kv_blocks_used) / s.kv_blocks_total : 0.0);
+  w.metric("longcat_kv_cache_blocks", "gauge", "KV cache blocks in the pool.", s.kv_blocks_total);
+  w.metric("longcat_steps_total", "counter", "Batched forward steps.", static_cast<double>(s.steps));
+  w.metric("longcat_step_sequences_total", "counter", "Sequences summed over steps.", static_cast<double>(s.step_sequences));
+  w.metric("longcat_step_tokens_total", "counter", "Token rows summed over steps.", static_cast<double>(s.step_rows));
+  w.metric("longcat_batch_size_mean", "gauge", "Mean sequences per step since start.", s.mean_batch_sequences());
+  w.metric("longcat_real_experts_per_token", "gauge",
+           "Mean real (FFN) experts used per sampled token, summed over layers.", s.real_experts_per_token());
+  w.histogram("longcat_step_duration_seconds", "Forward plus sampling of one step.", s.step_seconds);
+  w.histogram("longcat_step_gap_seconds",
+              "Compute idle between consecutive steps of running sequences (end of one forward to start of the next).",
+              s.step_gap);
+  if (speculative) {
+    w.metric("longcat_spec_draft_tokens_total", "counter", "MTP draft tokens proposed.", static_cast<double>(s.spec_draft_tokens));
+    w.metric("longcat_spec_accepted_tokens_total", "counter", "MTP draft tokens accepted.",
+             static_cast<double>(s.spec_accepted_tokens));
+    w.metric("longcat_spec_acceptance_ratio", "gauge", "Accepted over proposed MTP draft tokens.",
+             s.spec_draft_tokens ? static_cast<double>(s.spec_accepted_tokens) / s.spec_draft_tokens : 0.0);
+  }
+  w.metric("longcat_http_requests_total", "counter", "HTTP requests answered.", static_cast<double>(http.requests));
+  w.metric("longcat_http_client_errors_total", "counter", "HTTP 4xx responses.", static_cast<double>(http.client_errors));
+  w.metric("longcat_http_server_errors_total", "counter", "HTTP 5xx responses.", static_cast<double>(http.server_errors));
+  w.metric("longcat_client_disconnects_total", "counter", "Streams cancelled because the client went away.",
+           static_cast<double>(http.disconnects));
+  return w.text();
+}
+
+}  // namespace longcat::server

@@ -1,0 +1,17 @@
+// /metrics: the scheduler's statistics in the Prometheus text format (version 0.0.4). Names and meanings
+// are listed in docs/server.md.
+#pragma once
+#include <string>
+
+#include "runtime/scheduler_stats.h"
+
+namespace longcat::server {
+
+struct HttpCounters {
+  uint64_t requests = 0, client_errors = 0, server_errors = 0, disconnects = 0;
+};
+
+std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, const std::string& model_id,
+                            bool speculative);
+
+}  // namespace longcat::server
