@@ -43,6 +43,21 @@ CommandResult run_longcat(const std::string& args, const std::string& stdin_text
   return r;
 }
 
+ModelConfig small_model_config() {
+  ModelConfig c = load_model_config(model_path("tiny") + "/config.json");
+  c.hidden_size = 32;
+  c.num_attention_heads = 2;
+  c.q_lora_rank = 16;
+  c.kv_lora_rank = 8;
+  c.qk_nope_head_dim = 8;
+  c.qk_rope_head_dim = 4;
+  c.v_head_dim = 8;
+  c.ffn_hidden_size = 48;
+  c.expert_ffn_hidden_size = 16;
+  c.vocab_size = 64;
+  return c;
+}
+
 std::string tiny_tokenizer_json() {
   nlohmann::json vocab = nlohmann::json::object(), added = nlohmann::json::array();
   const char* specials[] = {"<unk>", "<longcat_s>", "</longcat_s>", "<longcat_pad>"};

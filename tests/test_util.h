@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "io/model_config.h"
 #include "io/safetensors.h"
 
 namespace longcat::testing {
@@ -75,5 +76,9 @@ CommandResult run_longcat(const std::string& args, const std::string& stdin_text
 std::string tiny_tokenizer_json();
 // A copy of tests/data/models/<name> plus that tokenizer.json, in a folder of its own per test process.
 std::string model_with_tokenizer(const std::string& name);
+
+// The tiny fixture's config shrunk to hidden 32, 2 heads and a 64-id vocabulary: a model the trainer fits in
+// seconds (tests change what they need on top).
+ModelConfig small_model_config();
 
 }  // namespace longcat::testing

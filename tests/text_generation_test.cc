@@ -14,58 +14,11 @@
 namespace longcat {
 namespace {
 
-namespace fs = std::filesystem;
 
 // GPT-2's byte-to-character table: printable bytes stand for themselves, the rest map to U+0100 onwards.
-std::string byte_char(int b) {
-  int code = b;
-  auto printable = [](int x) { return (x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255); };
-  if (!printable(b)) {
-    int n = 0;
-    for (int x = 0; x < b; ++x) n += !printable(x);
-    code = 256 + n;
-  }
-  std::string s;
-  if (code < 0x80) {
-    s += static_cast<char>(code);
-  } else {
-    s += static_cast<char>(0xC0 | (code >> 6));
-    s += static_cast<char>(0x80 | (code & 0x3F));
-  }
-  return s;
-}
-
-std::string make_model_with_tokenizer() {
-  // One folder per test process: ctest runs the tests of this file in parallel.
-  const std::string dir = ::testing::TempDir() + "tiny_with_tokenizer_" + std::to_string(getpid());
-  fs::create_directories(dir);
-  for (const auto& e : fs::directory_iterator(testing::model_path("tiny")))
-    fs::copy_file(e.path(), dir + "/" + e.path().filename().string(), fs::copy_options::overwrite_existing);
-  nlohmann::json vocab = nlohmann::json::object();
-  vocab["<unk>"] = 0;
-  vocab["<longcat_s>"] = 1;
-  vocab["</longcat_s>"] = 2;
-  vocab["<longcat_pad>"] = 3;
-  for (int b = 0; b < 256; ++b) vocab[byte_char(b)] = 4 + b;
-  nlohmann::json added = nlohmann::json::array();
-  const char* specials[] = {"<unk>", "<longcat_s>", "</longcat_s>", "<longcat_pad>"};
-  for (int i = 0; i < 4; ++i)
-    added.push_back({{"id", i}, {"content", specials[i]}, {"single_word", false}, {"lstrip", false},
-                     {"rstrip", false}, {"normalized", false}, {"special", true}});
-  nlohmann::json tok = {
-      {"version", "1.0"},
-      {"added_tokens", added},
-      {"normalizer", nullptr},
-      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}},
-      {"post_processor", nullptr},
-      {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
-      {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
-                 {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false},
-                 {"vocab", vocab}, {"merges", nlohmann::json::array()}}},
-  };
-  std::ofstream(dir + "/tokenizer.json") << tok.dump();
-  return dir;
-}
+// A copy of the tiny model with a byte-level tokenizer.json (one folder per test process: ctest runs the tests of
+// this file in parallel).
+std::string make_model_with_tokenizer() { return testing::model_with_tokenizer("tiny"); }
 
 nlohmann::json run_json(const std::string& args) {
   auto r = testing::run_longcat(args);

@@ -5,25 +5,11 @@ configurations); each gets its own colour. No dependencies: the SVG is written b
 
 usage: plot_loss.py OUT.svg TARGET_REAL_EXPERTS LABEL=train_log.csv [LABEL=train_log.csv ...]
 """
-import csv
 import sys
 
+from plot_training import read, smooth  # the same log reader and moving average
+
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
-
-
-def read(path):
-    with open(path) as f:
-        return list(csv.DictReader(f))
-
-
-def smooth(values, window=10):
-    out, acc = [], 0.0
-    for i, v in enumerate(values):
-        acc += v
-        if i >= window:
-            acc -= values[i - window]
-        out.append(acc / min(i + 1, window))
-    return out
 
 
 def panel(x0, y0, w, h, title, series, xmax, ymin, ymax, hline=None):
@@ -62,14 +48,14 @@ def main():
     for i, (label, rows) in enumerate(runs):
         c = COLORS[i % len(COLORS)]
         steps = [int(r["step"]) for r in rows]
-        ce = smooth([float(r["ce"]) for r in rows])
-        mtp = smooth([float(r["mtp_ce"]) for r in rows])
+        ce = smooth([float(r["ce"]) for r in rows], 10)
+        mtp = smooth([float(r["mtp_ce"]) for r in rows], 10)
         ev = [(int(r["step"]), float(r["eval_ce"])) for r in rows if r["eval_ce"] and float(r["eval_ce"]) >= 0]
         tail = ce[len(ce) // 5:]
         lo, hi = min(lo, min(tail), *(v for _, v in ev)), max(hi, max(tail))
         loss_series += [(steps, ce, c, "", False), (steps, mtp, c, "4 3", False),
                         ([s for s, _ in ev], [v for _, v in ev], c, "", True)]
-        experts = smooth([float(r["real_experts"]) for r in rows])
+        experts = smooth([float(r["real_experts"]) for r in rows], 10)
         expert_series.append((steps, experts, c, "", False))
         legend.append((label, c))
     lo, hi = lo - 0.1, hi + 0.1

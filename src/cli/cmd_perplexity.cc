@@ -16,6 +16,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/command.h"
+#include "kernels/ops.h"
 #include "model/longcat_model.h"
 #include "tokenizer/tokenizer.h"
 #include "train/data_loader.h"
@@ -30,13 +31,6 @@ std::vector<int32_t> read_ids(const std::string& data, const std::string& model_
   if (!std::filesystem::exists(model_dir + "/tokenizer.json"))
     throw Error("text data needs a tokenizer.json in the model folder (or give token ids as a .u32 file)", model_dir);
   return train::load_token_stream(data, model_dir, cfg.eos_token_id, static_cast<int>(cfg.vocab_size));
-}
-
-int64_t argmax_row(const float* row, int64_t n) {
-  int64_t best = 0;
-  for (int64_t v = 1; v < n; ++v)
-    if (row[v] > row[best]) best = v;
-  return best;
 }
 
 // Real experts per token, summed over layers: histogram and per input token.
@@ -116,8 +110,8 @@ int cmd_perplexity(int argc, char** argv) {
         // own prediction of i+2 (given the true tokens up to i+1) is the argmax of logits row i+1.
         std::vector<float> mtp_logits = model->mtp_forward(caches, w + 1, out.hidden_final.data(), pos.data(), S - 1);
         for (int64_t i = 0; i + 2 < S; ++i) {
-          const int64_t drafted = argmax_row(mtp_logits.data() + i * V, V);
-          mtp_agree += drafted == argmax_row(out.logits.data() + (i + 1) * V, V);
+          const int64_t drafted = argmax(mtp_logits.data() + i * V, V);
+          mtp_agree += drafted == argmax(out.logits.data() + (i + 1) * V, V);
           mtp_correct += drafted == w[i + 2];
           ++mtp_slots;
         }

@@ -28,7 +28,7 @@ std::string folder_name(const std::string& dir) {
 
 int cmd_serve(int argc, char** argv) {
   CLI::App app("Serve a LongCat model over an OpenAI-compatible HTTP API with continuous batching.", "serve");
-  std::string model_dir, alias, port_file, speculative = "none";
+  std::string model_dir, alias, port_file;
   server::ServerOptions http;
   SchedulerOptions sched;
   int kv_tokens = 32768, threads;
@@ -53,8 +53,6 @@ int cmd_serve(int argc, char** argv) {
   app.add_option("--block-tokens", sched.block_tokens, "tokens per KV cache block (a power of two)")->capture_default_str();
   app.add_flag("--no-prefix-sharing", no_prefix_sharing, "do not share the KV blocks of identical prompt prefixes");
   app.add_flag("--no-overlap", no_overlap, "run bookkeeping and compute in turn instead of overlapped (for comparison)");
-  app.add_option("--speculative", speculative, "speculative decoding: none (mtp arrives with its issue)")
-      ->check(CLI::IsMember({"none"}))->capture_default_str();
   app.add_option("--default-max-tokens", http.default_max_tokens, "max_tokens of a request that gives none")
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--max-body-bytes", http.max_body_bytes, "largest request body (413 beyond)")->capture_default_str();
@@ -79,7 +77,6 @@ int cmd_serve(int argc, char** argv) {
     apply_threads(threads);
     sched.overlap = !no_overlap;
     sched.prefix_sharing = !no_prefix_sharing;
-    sched.speculative = speculative;
     if (sched.block_tokens < 1 || (sched.block_tokens & (sched.block_tokens - 1)))
       throw UsageError("must be a power of two", "--block-tokens");
     sched.kv_blocks = (kv_tokens + sched.block_tokens - 1) / sched.block_tokens;

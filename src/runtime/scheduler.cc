@@ -19,9 +19,6 @@ Scheduler::Scheduler(const LongcatModel& model, const tokenizer::Tokenizer* toke
       runner_(model) {
   if (opts_.max_running < 1 || opts_.step_tokens < 1 || opts_.prefill_chunk < 1 || opts_.max_waiting < 0)
     throw Error("max_running, step_tokens and prefill_chunk must be positive", "scheduler options");
-  if (opts_.speculative != "none")
-    throw UsageError("speculative decoding '" + opts_.speculative + "' is not available in the server yet",
-                     "--speculative");
   stats_.kv_blocks_total = pool_.num_blocks();
   scheduler_thread_ = std::thread([this] { scheduler_loop(); });
   if (opts_.overlap) compute_thread_ = std::thread([this] { compute_loop(); });

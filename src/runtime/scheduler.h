@@ -44,7 +44,6 @@ struct SchedulerOptions {
   int prefill_chunk = 64;    // prompt rows of one sequence per step at most
   bool overlap = true;       // prepare step n+1 while step n computes
   bool prefix_sharing = true;
-  std::string speculative = "none";  // hook for MTP speculative decoding (not yet implemented)
 };
 
 class QueueFullError : public Error {

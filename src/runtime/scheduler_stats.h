@@ -44,7 +44,6 @@ struct SchedulerStats {
   uint64_t prompt_tokens = 0, cached_prompt_tokens = 0, generated_tokens = 0;
   uint64_t steps = 0, step_sequences = 0, step_rows = 0, prefill_items = 0, decode_items = 0;
   uint64_t real_experts_sum = 0, real_experts_rows = 0;  // over every row computed (summed over layers)
-  uint64_t spec_draft_tokens = 0, spec_accepted_tokens = 0;  // speculative decoding (MTP), when enabled
   // histograms
   Histogram ttft{latency_buckets()};       // arrival -> first token
   Histogram tpot{latency_buckets()};       // time per output token after the first, per finished sequence

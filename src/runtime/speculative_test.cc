@@ -121,17 +121,7 @@ const std::string& trained_model_dir() {
     const std::string d = ::testing::TempDir() + "/longcat_spec_" + std::to_string(getpid());
     fs::remove_all(d);
     fs::create_directories(d);
-    ModelConfig c = load_model_config(testing::model_path("tiny") + "/config.json");
-    c.hidden_size = 32;
-    c.num_attention_heads = 2;
-    c.q_lora_rank = 16;
-    c.kv_lora_rank = 8;
-    c.qk_nope_head_dim = 8;
-    c.qk_rope_head_dim = 4;
-    c.v_head_dim = 8;
-    c.ffn_hidden_size = 48;
-    c.expert_ffn_hidden_size = 16;
-    c.vocab_size = 64;
+    ModelConfig c = testing::small_model_config();
     std::ofstream(d + "/config.json") << model_config_to_json(c).dump(2);
     std::vector<uint32_t> ids(20000);
     uint64_t s = 12345;

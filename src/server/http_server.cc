@@ -194,15 +194,11 @@ void HttpServer::install_routes() {
   });
   http_->Get("/metrics", [this](const Request&, Response& res) {
     SchedulerStats stats;
-    bool spec = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (engine_.scheduler) {
-        stats = engine_.scheduler->stats();
-        spec = engine_.scheduler->options().speculative != "none";
-      }
+      if (engine_.scheduler) stats = engine_.scheduler->stats();
     }
-    res.set_content(prometheus_text(stats, counters(), opts_.model_id, spec), "text/plain; version=0.0.4");
+    res.set_content(prometheus_text(stats, counters(), opts_.model_id), "text/plain; version=0.0.4");
   });
   auto guarded = [](auto fn) {
     return [fn](const Request& req, Response& res) {

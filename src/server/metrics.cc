@@ -57,8 +57,7 @@ std::string escape_label(const std::string& v) {
 
 }  // namespace
 
-std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, const std::string& model_id,
-                            bool speculative) {
+std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, const std::string& model_id) {
   Writer w;
   w.metric("longcat_model_info", "gauge", "The served model (label model).", 1, "{model=\"" + escape_label(model_id) + "\"}");
   w.metric("longcat_requests_running", "gauge", "Sequences admitted and not finished (a request with n choices counts n).",
@@ -89,13 +88,6 @@ std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, c
   w.histogram("longcat_step_gap_seconds",
               "Compute idle between consecutive steps of running sequences (end of one forward to start of the next).",
               s.step_gap);
-  if (speculative) {
-    w.metric("longcat_spec_draft_tokens_total", "counter", "MTP draft tokens proposed.", static_cast<double>(s.spec_draft_tokens));
-    w.metric("longcat_spec_accepted_tokens_total", "counter", "MTP draft tokens accepted.",
-             static_cast<double>(s.spec_accepted_tokens));
-    w.metric("longcat_spec_acceptance_ratio", "gauge", "Accepted over proposed MTP draft tokens.",
-             s.spec_draft_tokens ? static_cast<double>(s.spec_accepted_tokens) / s.spec_draft_tokens : 0.0);
-  }
   w.metric("longcat_http_requests_total", "counter", "HTTP requests answered.", static_cast<double>(http.requests));
   w.metric("longcat_http_client_errors_total", "counter", "HTTP 4xx responses.", static_cast<double>(http.client_errors));
   w.metric("longcat_http_server_errors_total", "counter", "HTTP 5xx responses.", static_cast<double>(http.server_errors));

@@ -11,7 +11,6 @@ struct HttpCounters {
   uint64_t requests = 0, client_errors = 0, server_errors = 0, disconnects = 0;
 };
 
-std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, const std::string& model_id,
-                            bool speculative);
+std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, const std::string& model_id);
 
 }  // namespace longcat::server

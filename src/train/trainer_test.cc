@@ -55,20 +55,6 @@ std::string write_u32_data(const std::string& dir, int vocab, int64_t n, uint64_
   return path;
 }
 
-ModelConfig small_config() {
-  ModelConfig c = load_model_config(testing::model_path("tiny") + "/config.json");
-  c.hidden_size = 32;
-  c.num_attention_heads = 2;
-  c.q_lora_rank = 16;
-  c.kv_lora_rank = 8;
-  c.qk_nope_head_dim = 8;
-  c.qk_rope_head_dim = 4;
-  c.v_head_dim = 8;
-  c.ffn_hidden_size = 48;
-  c.expert_ffn_hidden_size = 16;
-  c.vocab_size = 64;
-  return c;
-}
 
 std::string write_config(const std::string& dir, const ModelConfig& c) {
   const std::string path = dir + "/config.json";
@@ -134,7 +120,7 @@ TEST(Trainer, ForwardLossEqualsEngineLoss) {
 
 TEST(Trainer, ByteIdenticalAcrossThreadsAndResume) {
   const std::string dir = temp_dir("determinism");
-  const ModelConfig cfg = small_config();
+  const ModelConfig cfg = testing::small_model_config();
   const std::string ckpt = "/checkpoint-000006/";
 
   ThreadPool::set_global_threads(1);
@@ -174,7 +160,7 @@ TEST(Trainer, ByteIdenticalAcrossThreadsAndResume) {
 
 TEST(Trainer, Bf16ExportLoadsInEngine) {
   const std::string dir = temp_dir("bf16");
-  TrainOptions o = base_options(dir, small_config(), 2);
+  TrainOptions o = base_options(dir, testing::small_model_config(), 2);
   o.export_dtype = "bf16";
   o.optimizer.eps = 1e-16;
   run_training(o);
@@ -188,7 +174,7 @@ TEST(Trainer, Bf16ExportLoadsInEngine) {
 // of steps is within 3% of K_e.
 TEST(Trainer, BiasControllerHoldsTargetRealExperts) {
   const std::string dir = temp_dir("bias");
-  ModelConfig cfg = small_config();
+  ModelConfig cfg = testing::small_model_config();
   cfg.num_layers = 1;
   cfg.n_routed_experts = 6;
   cfg.zero_expert_num = 6;
