@@ -31,6 +31,7 @@ int cmd_detokenize(int argc, char** argv);
 int cmd_train(int argc, char** argv);
 int cmd_grow(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
+int cmd_plan(int argc, char** argv);
 int cmd_tokenizer_train(int argc, char** argv);
 
 }  // namespace longcat::cli

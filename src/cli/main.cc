@@ -23,6 +23,7 @@ const std::vector<Command>& all_commands() {
       {"detokenize", "decode token ids to text with a tokenizer.json", cmd_detokenize},
       {"train", "train a LongCat-architecture model (bias controller, MTP, checkpoints)", cmd_train},
       {"grow", "stack a model's layers to grow its depth", cmd_grow},
+      {"plan", "deployment planner: decode TPOT, throughput, price and memory from first principles", cmd_plan},
       {"tokenizer-train", "train a byte-level BPE tokenizer.json on text", cmd_tokenizer_train},
   };
   return commands;
