@@ -78,6 +78,13 @@ class LatentKvCache {
     positions_.resize(tokens);
   }
   void clear() { truncate(0); }
+  // Room for `tokens` entries, so appends up to there never reallocate (paged storage: nothing to do).
+  void reserve(int64_t tokens) {
+    if (paged()) return;
+    latent_.reserve(tokens * kv_lora_);
+    rope_key_.reserve(tokens * rope_);
+    positions_.reserve(tokens);
+  }
 
  private:
   int64_t page_slot(int64_t t) const {

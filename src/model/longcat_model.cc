@@ -11,6 +11,7 @@
 #include "model/mla_attention.h"
 #include "model/scmoe_layer.h"
 #include "util/error.h"
+#include "util/scratch_arena.h"
 #include "util/thread_pool.h"
 
 namespace longcat {
@@ -50,6 +51,11 @@ void LongcatModel::check_ids(const int32_t* ids, int64_t n, const std::string& w
                   where);
 }
 
+void SequenceCaches::reserve(int64_t tokens) {
+  for (auto& c : attention) c.reserve(tokens);
+  mtp.reserve(tokens);
+}
+
 namespace {
 void embed_rows(const Weight& table, const int32_t* ids, int64_t S, float* out) {
   for (int64_t s = 0; s < S; ++s) dequantize_row(table, ids[s], out + s * table.cols);
@@ -67,8 +73,17 @@ ForwardOutput LongcatModel::forward(SequenceCaches& caches, const int32_t* ids, 
 }
 
 BatchOutput LongcatModel::forward_batch(const std::vector<BatchItem>& items, const TraceSink* trace) const {
-  const int64_t H = cfg_.hidden_size, V = cfg_.vocab_size;
   BatchOutput out;
+  forward_batch(items, &out, trace);
+  return out;
+}
+
+void LongcatModel::forward_batch(const std::vector<BatchItem>& items, BatchOutput* result,
+                                 const TraceSink* trace) const {
+  const int64_t H = cfg_.hidden_size, V = cfg_.vocab_size;
+  BatchOutput& out = *result;  // resized, never shrunk: a reused output keeps its storage
+  out.first_row.clear();
+  out.logits_row.clear();
   // Stack the items' rows; each item's rows form one span per attention block.
   int64_t S = 0, logit_rows = 0;
   for (const BatchItem& item : items) {
@@ -82,47 +97,49 @@ BatchOutput LongcatModel::forward_batch(const std::vector<BatchItem>& items, con
     S += item.count;
     logit_rows += item.all_logits ? item.count : 1;
   }
-  std::vector<int32_t> ids(S);
-  std::vector<int64_t> positions(S);
+  ScratchFrame scratch;
+  int32_t* ids = scratch.take<int32_t>(S);
+  int64_t* positions = scratch.take<int64_t>(S);
   for (size_t k = 0; k < items.size(); ++k) {
-    std::copy_n(items[k].ids, items[k].count, ids.begin() + out.first_row[k]);
-    std::copy_n(items[k].positions, items[k].count, positions.begin() + out.first_row[k]);
+    std::copy_n(items[k].ids, items[k].count, ids + out.first_row[k]);
+    std::copy_n(items[k].positions, items[k].count, positions + out.first_row[k]);
   }
-  auto spans_of_block = [&](int block) {
-    std::vector<CacheSpan> spans;
-    for (size_t k = 0; k < items.size(); ++k)
-      spans.push_back({out.first_row[k], items[k].count, &items[k].caches->attention[block]});
-    return spans;
+  // The spans of one attention block: each item's rows and that item's cache of the block.
+  const size_t n_items = items.size();
+  CacheSpan* spans = scratch.take<CacheSpan>(2 * n_items);
+  auto fill_spans = [&](int block, CacheSpan* into) {
+    for (size_t k = 0; k < n_items; ++k) into[k] = {out.first_row[k], items[k].count, &items[k].caches->attention[block]};
   };
 
-  std::vector<float> h(S * H);
-  embed_rows(w_.embed, ids.data(), S, h.data());
+  float* h = scratch.take<float>(S * H);
+  embed_rows(w_.embed, ids, S, h);
   out.real_experts.assign(S, 0);
+  thread_local Routing routing;  // reused layer after layer, step after step
   for (int L = 0; L < cfg_.num_layers; ++L) {
-    Routing r = scmoe_layer_forward(cfg_, w_.layers[L], L, h.data(), positions.data(), S, spans_of_block(2 * L),
-                                    spans_of_block(2 * L + 1), trace);
-    for (int64_t s = 0; s < S; ++s) out.real_experts[s] += r.real_experts_of(s, cfg_.n_routed_experts);
+    fill_spans(2 * L, spans);
+    fill_spans(2 * L + 1, spans + n_items);
+    scmoe_layer_forward(cfg_, w_.layers[L], L, h, positions, S, SpanList{spans, n_items},
+                        SpanList{spans + n_items, n_items}, trace, &routing);
+    for (int64_t s = 0; s < S; ++s) out.real_experts[s] += routing.real_experts_of(s, cfg_.n_routed_experts);
   }
   out.hidden_final.resize(S * H);
-  rms_norm_rows(h.data(), w_.final_norm.data(), static_cast<float>(cfg_.rms_norm_eps), S, H, out.hidden_final.data());
+  rms_norm_rows(h, w_.final_norm.data(), static_cast<float>(cfg_.rms_norm_eps), S, H, out.hidden_final.data());
   trace_f32(trace, "hidden_final", S, H, out.hidden_final.data());
 
   // lm_head only over the rows whose logits are wanted (a prefill chunk usually needs just its last).
   const float* selected = out.hidden_final.data();
-  std::vector<float> gathered;
   if (logit_rows != S) {
-    gathered.resize(logit_rows * H);
+    float* gathered = scratch.take<float>(logit_rows * H);
     for (size_t k = 0; k < items.size(); ++k) {
       const int64_t rows = items[k].all_logits ? items[k].count : 1;
       const int64_t from = out.first_row[k] + items[k].count - rows;
-      std::copy_n(&out.hidden_final[from * H], rows * H, &gathered[out.logits_row[k] * H]);
+      std::copy_n(&out.hidden_final[from * H], rows * H, gathered + out.logits_row[k] * H);
     }
-    selected = gathered.data();
+    selected = gathered;
   }
   out.logits.resize(logit_rows * V);
   matmul(w_.lm_head, selected, logit_rows, out.logits.data());
   trace_f32(trace, "logits", logit_rows, V, out.logits.data());
-  return out;
 }
 
 std::vector<float> LongcatModel::mtp_forward(SequenceCaches& caches, const int32_t* next_ids, const float* hidden_final,

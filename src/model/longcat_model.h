@@ -20,6 +20,7 @@ struct SequenceCaches {
   LatentKvCache mtp;
   int64_t tokens() const { return attention.empty() ? 0 : attention[0].size(); }
   void truncate(int64_t tokens);  // drop entries past `tokens` (rejected drafts, rewinds)
+  void reserve(int64_t tokens);   // room for `tokens` entries in every cache (no reallocation up to there)
 };
 
 // Positions first, first+1, ..., first+count-1: a prompt at the start of a sequence, or a run of new tokens.
@@ -69,6 +70,9 @@ class LongcatModel {
   // expert reads its weights once for the whole batch), attention per sequence on its own caches. Each row's
   // results are bitwise identical to running its item alone (docs/determinism.md).
   BatchOutput forward_batch(const std::vector<BatchItem>& items, const TraceSink* trace = nullptr) const;
+  // The same into *out, reusing its storage: with a reused output (and caches with room), a decode step
+  // makes no heap allocation (src/model/decode_allocation_test.cc).
+  void forward_batch(const std::vector<BatchItem>& items, BatchOutput* out, const TraceSink* trace = nullptr) const;
 
   // MTP head: slot i pairs hidden_final[i] with token next_ids[i] at positions[i]; returns [S, vocab].
   std::vector<float> mtp_forward(SequenceCaches& caches, const int32_t* next_ids, const float* hidden_final,

@@ -20,12 +20,22 @@ struct CacheSpan {
   LatentKvCache* cache;
 };
 
+// A borrowed array of spans (what a decode step passes, so it allocates no container).
+struct SpanList {
+  const CacheSpan* data;
+  size_t size;
+};
+
 // x [S, hidden] at `positions` [S], the rows of one or more sequences (`spans`, in row order, covering all S
 // rows); the projections run over all rows together, then each span appends its rows to its own cache and
 // attends causally (by position) over that whole cache; writes out [S, hidden]. A row's result does not
 // depend on the other spans.
 void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, const int64_t* positions,
                    int64_t S, const std::vector<CacheSpan>& spans, float* out);
+
+// The same over spans[0..span_count) (the decode loop's form: no container to allocate).
+void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, const int64_t* positions,
+                   int64_t S, const CacheSpan* spans, size_t span_count, float* out);
 
 // One sequence: all S rows use `cache`.
 void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, const int64_t* positions,

@@ -22,6 +22,8 @@ struct Dispatch {
 };
 
 Dispatch dispatch_tokens(const ModelConfig& cfg, const Routing& routing);
+// The same into *out, reusing its lists' storage.
+void dispatch_tokens(const ModelConfig& cfg, const Routing& routing, Dispatch* out);
 
 // Runs one FFN expert on the tokens it was sent: out [picks, hidden] (unweighted).
 void run_expert(const MlpWeights& expert, const float* x, int64_t hidden, const std::vector<Dispatch::Pick>& picks,
@@ -29,10 +31,14 @@ void run_expert(const MlpWeights& expert, const float* x, int64_t hidden, const 
 
 // Adds each pick's weighted output into out [S, hidden] (zeroed first); a token's contributions are summed
 // in ascending expert id, whatever the batch, so results are batch-invariant. Identity experts add w * x.
-void combine_expert_outputs(const ModelConfig& cfg, const Dispatch& d, const std::vector<std::vector<float>>& outputs,
-                            const float* x, int64_t S, float* out);
+// expert_rows holds the experts' outputs packed in dispatch order: expert 0's picks, then expert 1's, ...
+void combine_expert_outputs(const ModelConfig& cfg, const Dispatch& d, const float* expert_rows, const float* x,
+                            int64_t S, float* out);
 
 // route -> dispatch -> compute -> combine. x [S, hidden] -> out [S, hidden]; returns the routing.
 Routing moe_forward(const ModelConfig& cfg, const MoeWeights& w, const float* x, int64_t S, float* out);
+// The same with the routing written into *routing, reusing its storage (the decode loop's form).
+void moe_forward(const ModelConfig& cfg, const MoeWeights& w, const float* x, int64_t S, float* out,
+                 Routing* routing);
 
 }  // namespace longcat

@@ -19,5 +19,7 @@ struct Routing {
 };
 
 Routing route_tokens(const ModelConfig& cfg, const MoeWeights& w, const float* x, int64_t S);
+// The same into *out, reusing its storage (the decode loop's form: no allocation once warm).
+void route_tokens(const ModelConfig& cfg, const MoeWeights& w, const float* x, int64_t S, Routing* out);
 
 }  // namespace longcat

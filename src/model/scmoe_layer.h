@@ -20,5 +20,9 @@ namespace longcat {
 Routing scmoe_layer_forward(const ModelConfig& cfg, const ScMoeLayerWeights& w, int layer, float* hidden,
                             const int64_t* positions, int64_t S, const std::vector<CacheSpan>& spans0,
                             const std::vector<CacheSpan>& spans1, const TraceSink* trace);
+// The same with the routing written into *routing, reusing its storage (the decode loop's form).
+void scmoe_layer_forward(const ModelConfig& cfg, const ScMoeLayerWeights& w, int layer, float* hidden,
+                         const int64_t* positions, int64_t S, SpanList spans0, SpanList spans1,
+                         const TraceSink* trace, Routing* routing);
 
 }  // namespace longcat

@@ -18,13 +18,22 @@ void generate_plain(const LongcatModel& model, const std::vector<int32_t>& promp
   std::vector<int32_t> history = prompt;
   const std::vector<int64_t> positions = consecutive_positions(0, static_cast<int64_t>(prompt.size()));
 
+  // Room for the whole generation up front, so the decode loop below allocates nothing per token.
+  caches.reserve(static_cast<int64_t>(prompt.size()) + opts.max_new_tokens);
+  history.reserve(prompt.size() + opts.max_new_tokens);
+  r.ids.reserve(opts.max_new_tokens);
+  r.real_experts.reserve(opts.max_new_tokens);
+
   auto t0 = Clock::now();
-  ForwardOutput out = model.forward(caches, prompt.data(), positions.data(), static_cast<int64_t>(prompt.size()));
+  BatchOutput out;
+  model.forward_batch({BatchItem{&caches, prompt.data(), positions.data(), static_cast<int64_t>(prompt.size()), true}},
+                      &out);
   auto t1 = Clock::now();
   r.prefill_seconds = seconds(t0, t1);
   const int64_t V = cfg.vocab_size;
   const float* last = out.logits.data() + (prompt.size() - 1) * V;
   r.finish_reason = "length";
+  std::vector<BatchItem> step_items(1);
   for (int step = 0; step < opts.max_new_tokens; ++step) {
     int32_t next = sampler.sample(last, V, history);
     if (!opts.ignore_eos && next == cfg.eos_token_id) {
@@ -35,7 +44,8 @@ void generate_plain(const LongcatModel& model, const std::vector<int32_t>& promp
     int64_t pos = static_cast<int64_t>(history.size());
     history.push_back(next);
     r.ids.push_back(next);
-    out = model.forward(caches, &next, &pos, 1);
+    step_items[0] = BatchItem{&caches, &next, &pos, 1, true};
+    model.forward_batch(step_items, &out);
     r.real_experts.push_back(out.real_experts[0]);
     last = out.logits.data();
     if (!on_token(next, out.real_experts[0])) {

@@ -76,7 +76,7 @@ void ThreadPool::worker_loop(int index) {
   }
 }
 
-void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t grain) {
+void ThreadPool::parallel_for(size_t n, RangeTask fn, size_t grain) {
   if (n == 0) return;
   grain = std::max<size_t>(1, grain);
   if (workers_.empty() || n <= grain) {

@@ -5,12 +5,26 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
-#include <functional>
+#include <type_traits>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 namespace longcat {
+
+// A borrowed reference to a callable fn(begin, end): unlike std::function it never allocates, so handing
+// a lambda with many captures to the pool costs nothing on the heap (the decode loop makes no allocation).
+class RangeTask {
+ public:
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, RangeTask>>>
+  RangeTask(const F& fn)  // NOLINT: implicit, so call sites pass lambdas as before
+      : fn_(&fn), call_([](const void* f, size_t b, size_t e) { (*static_cast<const F*>(f))(b, e); }) {}
+  void operator()(size_t begin, size_t end) const { call_(fn_, begin, end); }
+
+ private:
+  const void* fn_;
+  void (*call_)(const void*, size_t, size_t);
+};
 
 class ThreadPool {
  public:
@@ -23,7 +37,7 @@ class ThreadPool {
 
   // Calls fn(begin, end) on disjoint ranges covering [0, n); the calling thread takes part.
   // Ranges are multiples of `grain` (except the last) so vector kernels see whole blocks.
-  void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t grain = 1);
+  void parallel_for(size_t n, RangeTask fn, size_t grain = 1);
 
   // The process-wide pool used by the model; set once from --threads.
   static ThreadPool& global();
@@ -37,7 +51,7 @@ class ThreadPool {
   // falling back to the condition variables, so a loop costs ~1 us of hand-off instead of a futex round trip.
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  const std::function<void(size_t, size_t)>* job_ = nullptr;
+  const RangeTask* job_ = nullptr;
   size_t job_n_ = 0, job_grain_ = 1;
   std::atomic<unsigned long> generation_{0};
   std::atomic<int> pending_{0};
