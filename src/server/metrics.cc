@@ -1,6 +1,9 @@
 #include "server/metrics.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <fstream>
 
 namespace longcat::server {
 
@@ -57,6 +60,14 @@ std::string escape_label(const std::string& v) {
 
 }  // namespace
 
+double resident_memory_bytes() {
+  // statm: total and resident sizes in pages. Cheap enough to read on every scrape.
+  std::ifstream statm("/proc/self/statm");
+  long long size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
 std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, const std::string& model_id) {
   Writer w;
   w.metric("longcat_model_info", "gauge", "The served model (label model).", 1, "{model=\"" + escape_label(model_id) + "\"}");
@@ -78,6 +89,8 @@ std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, c
   w.metric("longcat_kv_cache_usage_ratio", "gauge", "Fraction of KV cache blocks in use.",
            s.kv_blocks_total ? static_cast<double>(s.kv_blocks_used) / s.kv_blocks_total : 0.0);
   w.metric("longcat_kv_cache_blocks", "gauge", "KV cache blocks in the pool.", s.kv_blocks_total);
+  w.metric("longcat_kv_cache_blocks_used", "gauge", "KV cache blocks held by sequences (cached free blocks excluded).",
+           s.kv_blocks_used);
   w.metric("longcat_steps_total", "counter", "Batched forward steps.", static_cast<double>(s.steps));
   w.metric("longcat_step_sequences_total", "counter", "Sequences summed over steps.", static_cast<double>(s.step_sequences));
   w.metric("longcat_step_tokens_total", "counter", "Token rows summed over steps.", static_cast<double>(s.step_rows));
@@ -91,8 +104,9 @@ std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, c
   w.metric("longcat_http_requests_total", "counter", "HTTP requests answered.", static_cast<double>(http.requests));
   w.metric("longcat_http_client_errors_total", "counter", "HTTP 4xx responses.", static_cast<double>(http.client_errors));
   w.metric("longcat_http_server_errors_total", "counter", "HTTP 5xx responses.", static_cast<double>(http.server_errors));
-  w.metric("longcat_client_disconnects_total", "counter", "Streams cancelled because the client went away.",
+  w.metric("longcat_client_disconnects_total", "counter", "Requests (streamed or not) cancelled because the client went away.",
            static_cast<double>(http.disconnects));
+  w.metric("process_resident_memory_bytes", "gauge", "Resident set size of the server process.", resident_memory_bytes());
   return w.text();
 }
 
