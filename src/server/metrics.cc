@@ -97,6 +97,27 @@ std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, c
   w.metric("longcat_batch_size_mean", "gauge", "Mean sequences per step since start.", s.mean_batch_sequences());
   w.metric("longcat_real_experts_per_token", "gauge",
            "Mean real (FFN) experts used per sampled token, summed over layers.", s.real_experts_per_token());
+  if (!s.spec_verified.empty()) {  // serve --speculative mtp
+    w.header("longcat_spec_drafts_verified_total", "counter",
+             "Drafts that verification reached (every earlier draft of the step kept), by draft position.");
+    for (size_t j = 0; j < s.spec_verified.size(); ++j)
+      w.line("longcat_spec_drafts_verified_total", "{position=\"" + std::to_string(j + 1) + "\"}",
+             static_cast<double>(s.spec_verified[j]));
+    w.header("longcat_spec_drafts_accepted_total", "counter", "Drafts kept, by draft position.");
+    for (size_t j = 0; j < s.spec_accepted.size(); ++j)
+      w.line("longcat_spec_drafts_accepted_total", "{position=\"" + std::to_string(j + 1) + "\"}",
+             static_cast<double>(s.spec_accepted[j]));
+    w.header("longcat_spec_acceptance_rate", "gauge", "Drafts kept / drafts verified, by draft position, since start.");
+    for (size_t j = 0; j < s.spec_verified.size(); ++j)
+      w.line("longcat_spec_acceptance_rate", "{position=\"" + std::to_string(j + 1) + "\"}", s.spec_acceptance_rate(j));
+    w.metric("longcat_spec_mean_accepted_length", "gauge", "Drafts kept per speculative sequence-step.",
+             s.spec_mean_accepted_length());
+    w.metric("longcat_spec_tokens_per_target_forward", "gauge",
+             "Tokens emitted per speculative sequence-step (one target forward of its rows).",
+             s.spec_tokens_per_target_forward());
+    w.metric("longcat_spec_steps_total", "counter", "Speculative sequence-steps (verifications).",
+             static_cast<double>(s.spec_steps));
+  }
   w.histogram("longcat_step_duration_seconds", "Forward plus sampling of one step.", s.step_seconds);
   w.histogram("longcat_step_gap_seconds",
               "Compute idle between consecutive steps of running sequences (end of one forward to start of the next).",
