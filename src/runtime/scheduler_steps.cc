@@ -220,6 +220,14 @@ void Scheduler::finish(Sequence& seq, const std::string& reason, RequestEvent e,
   e.error = error;
   e.completion_tokens = seq.generated;
   e.real_experts_mean = seq.generated ? static_cast<double>(seq.real_experts_sum) / seq.generated : 0.0;
+  if (seq.spec && !opts_.overlap) {  // no overlap: the compute side's state is this thread's to read
+    int64_t verified = 0, accepted = 0;
+    for (size_t j = 0; j < seq.spec->stats.verified.size(); ++j) {
+      verified += seq.spec->stats.verified[j];
+      accepted += seq.spec->stats.accepted[j];
+    }
+    e.mtp_acceptance = verified ? static_cast<double>(accepted) / verified : 0.0;
+  }
   outstanding_reserve_ -= seq.reserved_blocks;
   seq.reserved_blocks = 0;
   running_.erase(std::remove_if(running_.begin(), running_.end(), [&](auto& s) { return s.get() == &seq; }),

@@ -17,8 +17,10 @@ function request(i) {
   return { chat: true, body: { ...body, messages: [{ role: 'user', content: stories[i % stories.length] }] } };
 }
 
-async function run(openai, { chat, body }) {
+// The reply, and the choice's MTP acceptance from the `longcat` extension (undefined without speculation).
+async function run(openai, { chat, body }, acceptance = []) {
   const r = chat ? await openai.chat.completions.create(body) : await openai.completions.create(body);
+  acceptance.push(r.longcat.mtp_acceptance?.[0]);
   return { text: chat ? r.choices[0].message.content : r.choices[0].text, tokens: r.usage.completion_tokens,
     finish: r.choices[0].finish_reason };
 }
@@ -29,15 +31,20 @@ test('speculative serving: greedy replies equal plain ones under concurrency, dr
   const alone = [];
   try {
     const openai = client({ baseURL: `${plain.url}/v1` });
-    for (let i = 0; i < N; ++i) alone.push(await run(openai, request(i)));
+    const none = [];
+    for (let i = 0; i < N; ++i) alone.push(await run(openai, request(i), none));
+    assert.ok(none.every((a) => a === undefined), 'mtp_acceptance without speculation');
   } finally {
     assert.equal(await plain.stop(), 0);
   }
   const spec = await startServer(['--speculative', 'mtp'], demo);
   try {
     const openai = client({ baseURL: `${spec.url}/v1` });
-    const got = await Promise.all(Array.from({ length: N }, (_, i) => run(openai, request(i))));
+    const perRequest = [];
+    const got = await Promise.all(Array.from({ length: N }, (_, i) => run(openai, request(i), perRequest)));
     for (let i = 0; i < N; ++i) assert.deepEqual(got[i], alone[i], `request ${i}`);
+    for (const a of perRequest) assert.ok(a >= 0 && a <= 1, `longcat.mtp_acceptance ${a}`);
+    assert.ok(perRequest.reduce((x, y) => x + y, 0) / N > 0.5, `per-request acceptance ${perRequest}`);
     const m = await metrics(spec.url);
     const rate = m['longcat_spec_acceptance_rate{position="1"}'];
     console.log(`acceptance ${rate.toFixed(3)}, ${m.longcat_spec_tokens_per_target_forward.toFixed(2)} tokens per ` +
