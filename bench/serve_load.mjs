@@ -177,6 +177,15 @@ async function level(url, c) {
     gap_buckets: gapBuckets,
     real_experts_per_token: m.longcat_real_experts_per_token,
   };
+  if (m.longcat_spec_steps_total !== undefined) {  // serve --speculative mtp: this level's drafts
+    out.spec_acceptance_rate_1 = (m.longcat_spec_drafts_accepted_total['{position="1"}'] -
+      (before.longcat_spec_drafts_accepted_total?.['{position="1"}'] ?? 0)) /
+      (m.longcat_spec_drafts_verified_total['{position="1"}'] -
+      (before.longcat_spec_drafts_verified_total?.['{position="1"}'] ?? 0));
+    // 1 + drafts kept per sequence-step (steps cut short by eos or max_tokens emit fewer)
+    out.spec_tokens_per_target_forward = 1 + Object.keys(m.longcat_spec_drafts_accepted_total).reduce((a, k) => a + m.longcat_spec_drafts_accepted_total[k] -
+        (before.longcat_spec_drafts_accepted_total?.[k] ?? 0), 0) / delta(before, m, 'longcat_spec_steps_total');
+  }
   if (roofline) {
     out.roofline_tokens_per_second = await benchRoofline(c);
     out.fraction_of_roofline = out.output_tokens_per_second / out.roofline_tokens_per_second;
@@ -206,6 +215,9 @@ for (const l of levels) {
     ` ${us(l.gap_mean_s)} (${(l.gap_share_of_compute * 100).toFixed(1)}%) |` +
     (roofline ? ` ${l.roofline_tokens_per_second.toFixed(1)} | ${(l.fraction_of_roofline * 100).toFixed(1)}% |` : '') + '\n';
 }
+for (const l of levels.filter((x) => x.spec_acceptance_rate_1 !== undefined))
+  table += `  speculative, ${l.clients} clients: acceptance ${l.spec_acceptance_rate_1.toFixed(3)} at draft 1, ` +
+    `${l.spec_tokens_per_target_forward.toFixed(2)} tokens per target forward\n`;
 process.stderr.write(table);
 process.stdout.write(`${JSON.stringify({ label, model, prompt_chars: promptLen, max_tokens: maxTokens,
   threads: Number(threads), server_args: serverArgs, levels })}\n`);
