@@ -3,7 +3,9 @@
 //   node bench/plot_serve_gap.mjs < results.jsonl > docs/img/serve_step_gap.svg
 import { readFileSync } from 'node:fs';
 
-const runs = readFileSync(0, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+// One run per line: serve_load.mjs's JSON; a sweep contributes each of its levels (label + clients).
+const runs = readFileSync(0, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
+  .flatMap((r) => (r.levels ? r.levels.map((l) => ({ ...l, label: `${r.label}, ${l.clients} clients` })) : [r]));
 const W = 640, H = 360, L = 60, R = 20, T = 30, B = 50;
 const lo = Math.log10(1e-6), hi = Math.log10(1e-1);
 const x = (s) => L + ((Math.log10(Math.max(s, 1e-6)) - lo) / (hi - lo)) * (W - L - R);

@@ -48,7 +48,7 @@ int cmd_bench(int argc, char** argv) {
   app.add_option("--gen", gen, "decoded tokens")->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--batch", batch, "sequences decoded together (each prefilled with its own prompt first)")->capture_default_str()->check(
       CLI::PositiveNumber);
-  app.add_option("--speculative", speculative, "mtp: also decode with MTP speculation and compare (batch 1)")
+  app.add_option("--speculative", speculative, "mtp: also decode with MTP speculation and compare (same batch)")
       ->capture_default_str()->check(CLI::IsMember({"none", "mtp"}));
   app.add_option("--draft-tokens", draft_tokens, "with --speculative mtp: drafts per step")->capture_default_str()->check(
       CLI::Range(1, 16));
@@ -58,8 +58,6 @@ int cmd_bench(int argc, char** argv) {
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
-    if (speculative == "mtp" && batch != 1)
-      throw UsageError("--speculative mtp is measured at batch 1 (batched drafting is not there yet)", "--batch");
     ThreadPool& pool = ThreadPool::global();
     double bandwidth = 0, sgemm = 0;
     std::string sgemm_note;
@@ -94,10 +92,12 @@ int cmd_bench(int argc, char** argv) {
     std::vector<SequenceCaches> batch_caches;
     std::vector<int32_t> next(batch);
     next[0] = static_cast<int32_t>(argmax(out.logits.data() + (prompt_len - 1) * V, V));
-    // The speculative run restarts from the same prefilled prompt.
-    const std::vector<int32_t> prompt(ids);
-    SequenceCaches prefilled;
-    if (speculative == "mtp") prefilled = caches;
+    // The speculative run restarts from the same prefilled prompts.
+    const bool spec = speculative == "mtp";
+    std::vector<PrefilledPrompt> prefilled;
+    if (spec)
+      prefilled.push_back({ids, caches, out.hidden_final,
+                           std::vector<float>(out.logits.end() - V, out.logits.end())});
     batch_caches.push_back(std::move(caches));
     if (batch > 1) std::fprintf(stderr, "bench: prefill %d more sequences of %d tokens...\n", batch - 1, prompt_len);
     for (int b = 1; b < batch; ++b) {
@@ -106,6 +106,7 @@ int cmd_bench(int argc, char** argv) {
       batch_caches.push_back(model->new_caches());
       BatchOutput o = model->forward_batch({BatchItem{&batch_caches.back(), ids.data(), pos.data(), prompt_len}});
       next[b] = static_cast<int32_t>(argmax(o.logits.data(), V));
+      if (spec) prefilled.push_back({ids, batch_caches.back(), std::move(o.hidden_final), std::move(o.logits)});
     }
 
     std::fprintf(stderr, "bench: decode %d steps of %d sequence(s)...\n", gen, batch);
@@ -113,14 +114,14 @@ int cmd_bench(int argc, char** argv) {
     int64_t real_uses = 0;
     std::vector<int64_t> step_pos(batch), step_context(batch);
     std::vector<BatchItem> items(batch);
-    std::vector<int32_t> plain_ids;
+    std::vector<std::vector<int32_t>> plain_ids(batch);
     for (int g = 0; g < gen; ++g) {
       for (int b = 0; b < batch; ++b) {
         step_pos[b] = prompt_len + g;
         step_context[b] = prompt_len + g + 1;
         items[b] = BatchItem{&batch_caches[b], &next[b], &step_pos[b], 1};
       }
-      plain_ids.push_back(next[0]);
+      for (int b = 0; b < batch; ++b) plain_ids[b].push_back(next[b]);
       sink = routing.sink(cfg);
       t0 = std::chrono::steady_clock::now();
       BatchOutput step = model->forward_batch(items, &sink);
@@ -171,12 +172,11 @@ int cmd_bench(int argc, char** argv) {
           {"gflops", gen ? decode_flops / decode_s / 1e9 : 0.0}}},
     };
     if (!sgemm_note.empty()) j["sgemm_note"] = sgemm_note;
-    if (speculative == "mtp") {
-      std::fprintf(stderr, "bench: decode %d tokens again with MTP speculation (%d drafts per step)...\n", gen,
-                   draft_tokens);
-      const SpeculativeBench spec = bench_speculative_decode(*model, prompt, std::move(prefilled), out.hidden_final.data(),
-                                                             out.logits.data() + (prompt_len - 1) * V, draft_tokens, gen);
-      j["speculative"] = speculative_bench_json(cfg, spec, decode_s, weight_bytes + cache_bytes, gen, spec.ids == plain_ids);
+    if (spec) {
+      std::fprintf(stderr, "bench: decode %d tokens of %d sequence(s) again with MTP speculation (%d drafts per step)...\n",
+                   gen, batch, draft_tokens);
+      const SpeculativeBench sb = bench_speculative_decode(*model, std::move(prefilled), draft_tokens, gen);
+      j["speculative"] = speculative_bench_json(cfg, sb, decode_s, weight_bytes + cache_bytes, tokens, sb.ids == plain_ids);
     }
     if (json) {
       std::printf("%s\n", j.dump().c_str());

@@ -34,6 +34,8 @@ int cmd_serve(int argc, char** argv) {
   int kv_tokens = 32768, threads;
   double grace_s = 30;
   bool no_overlap = false, no_prefix_sharing = false;
+  std::string speculative = "none";
+  int draft_tokens = 1;
   app.add_option("--model", model_dir, "Hugging Face style model folder")->required();
   app.add_option("--host", http.host, "address to listen on")->capture_default_str();
   app.add_option("--port", http.port, "port to listen on (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
@@ -61,6 +63,11 @@ int cmd_serve(int argc, char** argv) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--shutdown-grace", grace_s, "seconds running requests may take to finish after SIGTERM")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--speculative", speculative,
+                 "mtp: self-speculative decoding with the MTP head (turns overlap and prefix sharing off)")
+      ->capture_default_str()->check(CLI::IsMember({"none", "mtp"}));
+  app.add_option("--draft-tokens", draft_tokens, "with --speculative mtp: drafts per step")
+      ->capture_default_str()->check(CLI::Range(1, 8));
   add_threads_option(app, &threads);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
 
@@ -77,6 +84,7 @@ int cmd_serve(int argc, char** argv) {
     apply_threads(threads);
     sched.overlap = !no_overlap;
     sched.prefix_sharing = !no_prefix_sharing;
+    sched.draft_tokens = speculative == "mtp" ? draft_tokens : 0;
     if (sched.block_tokens < 1 || (sched.block_tokens & (sched.block_tokens - 1)))
       throw UsageError("must be a power of two", "--block-tokens");
     sched.kv_blocks = (kv_tokens + sched.block_tokens - 1) / sched.block_tokens;

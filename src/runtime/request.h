@@ -46,6 +46,8 @@ struct RequestEvent {
   std::string error;                // with finish_reason "error"
   int completion_tokens = 0;        // with finish_reason: tokens generated for this choice
   double real_experts_mean = 0;     // with finish_reason: real experts per generated token (summed over layers)
+  double mtp_acceptance = -1;       // with finish_reason, under serve --speculative mtp: drafts kept / drafts
+                                    // verified for this choice (all draft positions); -1 without speculation
 };
 
 // The request's side of the scheduler: a queue of events plus cancellation. Thread-safe.

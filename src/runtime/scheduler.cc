@@ -16,10 +16,17 @@ Scheduler::Scheduler(const LongcatModel& model, const tokenizer::Tokenizer* toke
     : model_(model), tok_(tokenizer), opts_(opts),
       pool_(pool_attention_blocks(model), model.config().kv_lora_rank, model.config().qk_rope_head_dim,
             opts.block_tokens, opts.kv_blocks),
-      runner_(model) {
+      runner_(model, opts.draft_tokens) {
   if (opts_.max_running < 1 || opts_.step_tokens < 1 || opts_.prefill_chunk < 1 || opts_.max_waiting < 0)
     throw Error("max_running, step_tokens and prefill_chunk must be positive", "scheduler options");
+  if (opts_.draft_tokens > 0) {
+    if (!model.has_mtp()) throw Error("speculative decoding needs the MTP head (model.mtp.*)", "--speculative mtp");
+    opts_.overlap = false;
+    opts_.prefix_sharing = false;
+  }
   stats_.kv_blocks_total = pool_.num_blocks();
+  stats_.spec_verified.assign(std::max(opts_.draft_tokens, 0), 0);
+  stats_.spec_accepted.assign(std::max(opts_.draft_tokens, 0), 0);
   scheduler_thread_ = std::thread([this] { scheduler_loop(); });
   if (opts_.overlap) compute_thread_ = std::thread([this] { compute_loop(); });
 }
@@ -42,8 +49,9 @@ Scheduler::~Scheduler() {
 }
 
 int64_t Scheduler::max_tokens_per_sequence() const {
+  // Speculative steps write up to speculative_rows() rows past the last token before rolling back.
   return std::min<int64_t>(model_.config().max_position_embeddings,
-                           static_cast<int64_t>(pool_.num_blocks()) * pool_.block_tokens());
+                           static_cast<int64_t>(pool_.num_blocks()) * pool_.block_tokens()) - speculative_rows();
 }
 
 std::shared_ptr<RequestChannel> Scheduler::submit(RequestParams params) {

@@ -44,6 +44,11 @@ struct SchedulerOptions {
   int prefill_chunk = 64;    // prompt rows of one sequence per step at most
   bool overlap = true;       // prepare step n+1 while step n computes
   bool prefix_sharing = true;
+  // > 0: MTP self-speculative decoding with this many drafts per step (docs/speculative.md), for every request
+  // whose sampling allows it (StepRunner::speculable). Turns overlap and prefix sharing off: a step's
+  // accepted length is only known after it (so the next step cannot be prepared during it), and a shared
+  // block would need MTP cache rows that depend on the token after the block.
+  int draft_tokens = 0;
 };
 
 class QueueFullError : public Error {
@@ -88,7 +93,8 @@ class Scheduler {
   void add_prefill(const std::shared_ptr<Sequence>& seq, int64_t& budget, StepPlan& plan);
   bool grow(Sequence& seq, int64_t rows);
   void process_result(const StepResult& r);
-  void on_token(Sequence& seq, const ItemResult& item);
+  void on_token(Sequence& seq, int32_t token, int real_experts, const std::optional<TokenLogprob>& logprob);
+  int64_t speculative_rows() const { return opts_.draft_tokens > 0 ? 2 * opts_.draft_tokens : 0; }
   void finish(Sequence& seq, const std::string& reason, RequestEvent event = {}, const std::string& error = "");
   void release_if_idle(Sequence& seq);
   void handle_cancellations(bool cancel_all);

@@ -44,6 +44,10 @@ struct SchedulerStats {
   uint64_t prompt_tokens = 0, cached_prompt_tokens = 0, generated_tokens = 0;
   uint64_t steps = 0, step_sequences = 0, step_rows = 0, prefill_items = 0, decode_items = 0;
   uint64_t real_experts_sum = 0, real_experts_rows = 0;  // over every row computed (summed over layers)
+  // MTP speculative decoding: per draft position, drafts verification reached and those kept; sequence-steps
+  // that verified (one target forward row group each) and the tokens they emitted.
+  std::vector<uint64_t> spec_verified, spec_accepted;
+  uint64_t spec_steps = 0, spec_tokens = 0;
   // histograms
   Histogram ttft{latency_buckets()};       // arrival -> first token
   Histogram tpot{latency_buckets()};       // time per output token after the first, per finished sequence
@@ -51,6 +55,17 @@ struct SchedulerStats {
   Histogram step_gap{gap_buckets()};       // compute idle between consecutive steps of running sequences
 
   double mean_batch_sequences() const { return steps ? static_cast<double>(step_sequences) / steps : 0.0; }
+  double spec_acceptance_rate(size_t j) const {
+    return spec_verified[j] ? static_cast<double>(spec_accepted[j]) / spec_verified[j] : 0.0;
+  }
+  double spec_mean_accepted_length() const {
+    uint64_t kept = 0;
+    for (uint64_t a : spec_accepted) kept += a;
+    return spec_steps ? static_cast<double>(kept) / spec_steps : 0.0;
+  }
+  double spec_tokens_per_target_forward() const {
+    return spec_steps ? static_cast<double>(spec_tokens) / spec_steps : 0.0;
+  }
   double real_experts_per_token() const {
     return real_experts_rows ? static_cast<double>(real_experts_sum) / real_experts_rows : 0.0;
   }

@@ -18,7 +18,7 @@ bool Scheduler::eligible(const Sequence& seq) const {
 
 bool Scheduler::admit(const std::shared_ptr<Sequence>& seq) {
   const int64_t B = pool_.block_tokens();
-  const int64_t rows = seq->prompt_len + seq->params->max_tokens;
+  const int64_t rows = seq->prompt_len + seq->params->max_tokens + speculative_rows();
   auto kv = std::make_unique<PagedSequence>(pool_, model_.config(), rows);
   std::vector<int32_t> shared;
   if (opts_.prefix_sharing) shared = kv->find_prefix(seq->params->prompt);
@@ -59,7 +59,8 @@ bool Scheduler::grow(Sequence& seq, int64_t rows) {
 void Scheduler::add_prefill(const std::shared_ptr<Sequence>& seq, int64_t& budget, StepPlan& plan) {
   const int64_t count = std::min<int64_t>({seq->prompt_len - seq->planned, opts_.prefill_chunk, budget});
   if (count <= 0) return;
-  if (!grow(*seq, seq->planned + count)) {
+  const bool last = seq->planned + count == seq->prompt_len;  // speculation drafts right after it
+  if (!grow(*seq, seq->planned + count + (last ? speculative_rows() : 0))) {
     finish(*seq, "error", {}, "out of KV cache blocks");
     return;
   }
@@ -83,7 +84,7 @@ StepPlan Scheduler::build_plan() {
   for (auto running = running_; auto& seq : running) {
     if (budget == 0) break;
     if (seq->finished || seq->planned < seq->prompt_len || seq->sampled_planned >= seq->params->max_tokens) continue;
-    if (!grow(*seq, seq->planned + 1)) {
+    if (!grow(*seq, seq->planned + 1 + speculative_rows())) {
       finish(*seq, "error", {}, "out of KV cache blocks");
       continue;
     }
@@ -94,7 +95,7 @@ StepPlan Scheduler::build_plan() {
     item.decode = item.samples = true;
     ++seq->sampled_planned;
     ++seq->inflight_steps;
-    --budget;
+    budget -= std::min<int64_t>(budget, 1 + std::max(opts_.draft_tokens, 0));
     plan.items.push_back(std::move(item));
   }
   // 2. Chunks of the prompts already admitted, oldest first.
@@ -136,7 +137,23 @@ void Scheduler::process_result(const StepResult& r) {
     }
     if (!seq.finished) {
       if (opts_.prefix_sharing) seq.kv->register_written(seq.tokens, seq.written);
-      if (item.token >= 0) on_token(seq, item);
+      if (item.token >= 0) on_token(seq, item.token, item.real_experts, item.logprob);
+      for (size_t i = 0; i < item.more_tokens.size() && !seq.finished; ++i)
+        on_token(seq, item.more_tokens[i], item.more_real_experts[i], std::nullopt);
+    }
+    if (opts_.draft_tokens > 0) {
+      // Speculative steps move by what they accepted: plan the next one from what is now in the caches.
+      seq.planned = seq.written;
+      seq.sampled_planned = seq.generated;
+      if (!item.drafts_verified.empty()) {
+        std::lock_guard<std::mutex> lock(stats_mutex_);
+        for (size_t j = 0; j < item.drafts_verified.size(); ++j) {
+          stats_.spec_verified[j] += item.drafts_verified[j];
+          stats_.spec_accepted[j] += item.drafts_accepted[j];
+        }
+        ++stats_.spec_steps;
+        stats_.spec_tokens += 1 + item.more_tokens.size();
+      }
     }
     release_if_idle(seq);
   }
@@ -157,10 +174,10 @@ void Scheduler::process_result(const StepResult& r) {
   if (observer_) observer_(r);
 }
 
-void Scheduler::on_token(Sequence& seq, const ItemResult& item) {
+void Scheduler::on_token(Sequence& seq, int32_t token, int real_experts, const std::optional<TokenLogprob>& logprob) {
   const auto now = SteadyClock::now();
   ++seq.generated;
-  seq.real_experts_sum += item.real_experts;
+  seq.real_experts_sum += real_experts;
   if (seq.generated == 1) {
     seq.first_token_time = now;
     std::lock_guard<std::mutex> lock(stats_mutex_);
@@ -174,14 +191,14 @@ void Scheduler::on_token(Sequence& seq, const ItemResult& item) {
   const RequestParams& p = *seq.params;
   RequestEvent e;
   e.index = seq.index;
-  e.ids = {item.token};
-  if (item.logprob) e.logprobs.push_back(*item.logprob);
-  if (item.token == model_.config().eos_token_id && !p.ignore_eos) {
+  e.ids = {token};
+  if (logprob) e.logprobs.push_back(*logprob);
+  if (token == model_.config().eos_token_id && !p.ignore_eos) {
     finish(seq, "stop", std::move(e));
     return;
   }
-  seq.tokens.push_back(item.token);
-  if (seq.decoder) e.text = seq.stops.push(seq.decoder->push(item.token));
+  seq.tokens.push_back(token);
+  if (seq.decoder) e.text = seq.stops.push(seq.decoder->push(token));
   if (seq.stops.stopped()) {
     finish(seq, "stop", std::move(e));
   } else if (seq.generated >= p.max_tokens) {
@@ -203,6 +220,14 @@ void Scheduler::finish(Sequence& seq, const std::string& reason, RequestEvent e,
   e.error = error;
   e.completion_tokens = seq.generated;
   e.real_experts_mean = seq.generated ? static_cast<double>(seq.real_experts_sum) / seq.generated : 0.0;
+  if (seq.spec && !opts_.overlap) {  // no overlap: the compute side's state is this thread's to read
+    int64_t verified = 0, accepted = 0;
+    for (size_t j = 0; j < seq.spec->stats.verified.size(); ++j) {
+      verified += seq.spec->stats.verified[j];
+      accepted += seq.spec->stats.accepted[j];
+    }
+    e.mtp_acceptance = verified ? static_cast<double>(accepted) / verified : 0.0;
+  }
   outstanding_reserve_ -= seq.reserved_blocks;
   seq.reserved_blocks = 0;
   running_.erase(std::remove_if(running_.begin(), running_.end(), [&](auto& s) { return s.get() == &seq; }),

@@ -13,6 +13,7 @@
 #include "runtime/paged_sequence.h"
 #include "runtime/request.h"
 #include "runtime/sampler.h"
+#include "runtime/speculative.h"
 #include "runtime/stop_strings.h"
 #include "tokenizer/stream_decoder.h"
 
@@ -61,6 +62,11 @@ struct Sequence {
   std::vector<int32_t> history;                       // prompt + generated, only with a repeat penalty
   int32_t last_token = -1;
   bool hit_eos = false;         // sampled eos: later decode items are skipped
+  // MTP speculative decoding (SchedulerOptions::draft_tokens > 0, greedy-compatible requests): the state over
+  // this sequence's paged caches, the prompt's final hidden states gathered over its chunks, tokens emitted.
+  std::unique_ptr<SpeculativeSequence> spec;
+  std::vector<float> spec_prompt_hidden;
+  int spec_emitted = 0;
 };
 
 // One sequence's rows in a step.
@@ -83,6 +89,11 @@ struct ItemResult {
   int32_t token = -1;           // sampled token, or -1
   std::optional<TokenLogprob> logprob;
   int real_experts = 0;         // of the last row
+  // A speculative decode step emits several tokens: `token` first, then these (with the real experts of the
+  // row each came from), and the step's drafts verified / accepted per draft position.
+  std::vector<int32_t> more_tokens;
+  std::vector<int> more_real_experts;
+  std::vector<int64_t> drafts_verified, drafts_accepted;
 };
 
 struct StepResult {

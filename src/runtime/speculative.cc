@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "model/mtp_forward_batch.h"
 #include "util/error.h"
 
 namespace longcat {
@@ -105,48 +106,72 @@ void verify(const ModelConfig& cfg, SpeculativeSequence& seq, const TargetRows& 
   seq.tokens.push_back(next);
 }
 
-void draft(const LongcatModel& model, SpeculativeSequence& seq) {
+namespace {
+// Draws draft j of `seq` from the MTP logits `row`: q over the history plain decoding would have at that
+// position (the tokens so far and the earlier drafts).
+void propose(SpeculativeSequence& seq, const float* row, int64_t V, int j) {
+  const size_t certain = seq.tokens.size();
+  seq.tokens.insert(seq.tokens.end(), seq.drafts.begin(), seq.drafts.end());
+  seq.sampler.distribution(row, V, seq.tokens, &seq.draft_dists[j]);
+  seq.tokens.resize(certain);
+  seq.drafts.push_back(seq.sampler.draw(seq.draft_dists[j]));
+}
+}  // namespace
+
+void draft_batch(const LongcatModel& model, const std::vector<SpeculativeSequence*>& seqs) {
+  if (seqs.empty()) return;
   const ModelConfig& cfg = model.config();
   const int64_t V = cfg.vocab_size, H = cfg.hidden_size;
-  const int64_t backlog = static_cast<int64_t>(seq.hidden_backlog.size()) / H;
-  if (backlog == 0) throw Error("nothing to draft from", "speculative decoding");
   // Drop the provisional entries of the previous step's chained drafts; then slot i = m .. m+backlog-1 pairs
   // the hidden state at i with token i+1, the last of those tokens being the pending one.
-  SequenceCaches& caches = seq.caches();
-  caches.mtp.truncate(seq.mtp_entries);
-  const int64_t m = seq.mtp_entries;
-  seq.mtp_next.assign(seq.tokens.begin() + m + 1, seq.tokens.begin() + m + 1 + backlog);
-  seq.mtp_positions.resize(backlog);
-  std::iota(seq.mtp_positions.begin(), seq.mtp_positions.end(), m);
-  std::vector<float> logits = model.mtp_forward(caches, seq.mtp_next.data(), seq.hidden_backlog.data(),
-                                                seq.mtp_positions.data(), backlog, &seq.chain_hidden);
-  ++seq.stats.draft_forwards;
-  seq.mtp_entries += backlog;
-  seq.hidden_backlog.clear();
-
-  // d1 from the last slot; each further draft feeds the MTP layer its own output hidden state (standing in
-  // for the target's, not computed yet) with the previous draft, one position further.
-  const int k = seq.options.draft_tokens;
-  seq.drafts.clear();
-  const float* row = &logits[(backlog - 1) * V];
-  const float* hidden = &seq.chain_hidden[(backlog - 1) * H];
-  for (int j = 0; j < k; ++j) {
-    if (j > 0) {
-      const int64_t pos = seq.mtp_entries + j - 1;
-      seq.chain_input.assign(hidden, hidden + H);  // the call overwrites chain_hidden
-      logits = model.mtp_forward(caches, &seq.drafts[j - 1], seq.chain_input.data(), &pos, 1, &seq.chain_hidden);
-      ++seq.stats.draft_forwards;
-      row = logits.data();
-      hidden = seq.chain_hidden.data();
+  std::vector<MtpBatchItem> items;
+  for (SpeculativeSequence* sp : seqs) {
+    SpeculativeSequence& seq = *sp;
+    const int64_t backlog = static_cast<int64_t>(seq.hidden_backlog.size()) / H;
+    if (backlog == 0) throw Error("nothing to draft from", "speculative decoding");
+    seq.caches().mtp.truncate(seq.mtp_entries);
+    const int64_t m = seq.mtp_entries;
+    seq.mtp_next.assign(seq.tokens.begin() + m + 1, seq.tokens.begin() + m + 1 + backlog);
+    seq.mtp_positions.resize(backlog);
+    std::iota(seq.mtp_positions.begin(), seq.mtp_positions.end(), m);
+    items.push_back({&seq.caches(), seq.mtp_next.data(), seq.hidden_backlog.data(), seq.mtp_positions.data(), backlog});
+  }
+  MtpBatchOutput out = mtp_forward_batch(model, items);
+  int rounds = 0;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    SpeculativeSequence& seq = *seqs[i];
+    ++seq.stats.draft_forwards;
+    seq.mtp_entries += items[i].count;
+    seq.hidden_backlog.clear();
+    seq.drafts.clear();
+    seq.chain_hidden.assign(&out.hidden_last[i * H], &out.hidden_last[(i + 1) * H]);
+    propose(seq, &out.logits[i * V], V, 0);  // d1 from the last slot
+    rounds = std::max(rounds, seq.options.draft_tokens);
+  }
+  // Each further draft feeds the MTP layer its own output hidden state (standing in for the target's, not
+  // computed yet) with the previous draft, one position further; one batched pass per draft position.
+  for (int j = 1; j < rounds; ++j) {
+    std::vector<SpeculativeSequence*> chained;
+    items.clear();
+    for (SpeculativeSequence* sp : seqs) {
+      SpeculativeSequence& seq = *sp;
+      if (seq.options.draft_tokens <= j) continue;
+      seq.chain_input = seq.chain_hidden;
+      seq.mtp_positions.assign(1, seq.mtp_entries + j - 1);
+      items.push_back({&seq.caches(), &seq.drafts[j - 1], seq.chain_input.data(), seq.mtp_positions.data(), 1});
+      chained.push_back(sp);
     }
-    // q over the history plain decoding would have at this position: the tokens so far and the earlier drafts.
-    const size_t certain = seq.tokens.size();
-    seq.tokens.insert(seq.tokens.end(), seq.drafts.begin(), seq.drafts.end());
-    seq.sampler.distribution(row, V, seq.tokens, &seq.draft_dists[j]);
-    seq.tokens.resize(certain);
-    seq.drafts.push_back(seq.sampler.draw(seq.draft_dists[j]));
+    out = mtp_forward_batch(model, items);
+    for (size_t i = 0; i < chained.size(); ++i) {
+      SpeculativeSequence& seq = *chained[i];
+      ++seq.stats.draft_forwards;
+      seq.chain_hidden.assign(&out.hidden_last[i * H], &out.hidden_last[(i + 1) * H]);
+      propose(seq, &out.logits[i * V], V, j);
+    }
   }
 }
+
+void draft(const LongcatModel& model, SpeculativeSequence& seq) { draft_batch(model, {&seq}); }
 
 void speculative_step_batch(const LongcatModel& model, const std::vector<SpeculativeSequence*>& seqs,
                             const std::vector<int64_t>& max_tokens, std::vector<CommittedTokens>* out,
@@ -168,9 +193,10 @@ void speculative_step_batch(const LongcatModel& model, const std::vector<Specula
                           target.real_experts.data() + target.first_row[i]};
     verify(model.config(), *seqs[i], rows, &(*out)[i]);
   }
-  // Drafting runs per sequence until the MTP head has a batched forward.
+  std::vector<SpeculativeSequence*> drafting;
   for (size_t i = 0; i < seqs.size(); ++i)
-    if (!seqs[i]->finished && static_cast<int64_t>((*out)[i].ids.size()) < max_tokens[i]) draft(model, *seqs[i]);
+    if (!seqs[i]->finished && static_cast<int64_t>((*out)[i].ids.size()) < max_tokens[i]) drafting.push_back(seqs[i]);
+  draft_batch(model, drafting);
 }
 
 void speculative_step(const LongcatModel& model, SpeculativeSequence& seq, int64_t max_tokens, CommittedTokens* out,

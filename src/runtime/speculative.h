@@ -4,7 +4,8 @@
 //   MTP forward over the positions just accepted, whose last row proposes d1 of the next step (and k-1 chained
 //   single-slot MTP forwards for d2..dk).
 // A SpeculativeSequence is the state of one sequence; speculative_step_batch() runs the target forwards of
-// several sequences as one forward_batch, then verifies and drafts per sequence.
+// several sequences as one forward_batch, verifies per sequence, and drafts for all of them with one batched
+// MTP forward per draft position.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -118,5 +119,7 @@ struct TargetRows {
 void verify(const ModelConfig& cfg, SpeculativeSequence& seq, const TargetRows& target, CommittedTokens* out);
 // MTP forward over the backlog (its last row proposes d1), then k-1 chained single-slot forwards.
 void draft(const LongcatModel& model, SpeculativeSequence& seq);
+// The same for several sequences: one batched MTP forward per draft position (bitwise as if alone).
+void draft_batch(const LongcatModel& model, const std::vector<SpeculativeSequence*>& seqs);
 
 }  // namespace longcat

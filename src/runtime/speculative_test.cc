@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/longcat_model.h"
+#include "model/mtp_forward_batch.h"
 #include "runtime/generation.h"
 #include "runtime/speculative.h"
 #include "test_util.h"
@@ -89,6 +90,53 @@ TEST(Speculative, GroupedVerificationAndRollbackAreBitwise) {
     m2.mtp.truncate(P);
     std::vector<float> rest = model->mtp_forward(m2, next.data() + P, hidden.data() + P * H, mpos.data() + P, 2);
     EXPECT_TRUE(same_bits(whole.data() + P * V, rest.data(), 2 * V)) << name << ": MTP after rollback";
+  }
+}
+
+// Drafting for several sequences at once: the batched MTP forward gives each item the last-slot logits and
+// hidden state of mtp_forward run on it alone, bit for bit, and leaves each MTP cache as the single run does.
+TEST(Speculative, BatchedMtpForwardIsBitwiseTheSingleOne) {
+  for (const char* name : {"tiny", "tiny-fp8"}) {
+    auto model = LongcatModel::load(testing::model_path(name), false);
+    const int64_t V = model->config().vocab_size, H = model->config().hidden_size;
+    const std::vector<int64_t> lengths = {9, 3, 14};
+    std::vector<SequenceCaches> alone, batched;
+    std::vector<std::vector<int32_t>> next;
+    std::vector<std::vector<float>> hidden;
+    std::vector<std::vector<int64_t>> pos;
+    for (int64_t L : lengths) {
+      std::vector<int32_t> ids = test_prompt(static_cast<int>(L) + 1, V);
+      ids[0] = static_cast<int32_t>(4 + L);  // distinct sequences
+      SequenceCaches c = model->new_caches();
+      pos.push_back(consecutive_positions(0, L));
+      hidden.push_back(model->forward(c, ids.data(), pos.back().data(), L).hidden_final);
+      next.emplace_back(ids.begin() + 1, ids.end());
+      alone.push_back(model->new_caches());
+      batched.push_back(model->new_caches());
+    }
+    std::vector<MtpBatchItem> items;
+    for (size_t i = 0; i < lengths.size(); ++i)
+      items.push_back({&batched[i], next[i].data(), hidden[i].data(), pos[i].data(), lengths[i]});
+    MtpBatchOutput out = mtp_forward_batch(*model, items);
+    for (size_t i = 0; i < lengths.size(); ++i) {
+      std::vector<float> h;
+      std::vector<float> logits = model->mtp_forward(alone[i], next[i].data(), hidden[i].data(), pos[i].data(), lengths[i], &h);
+      const int64_t last = lengths[i] - 1;
+      EXPECT_TRUE(same_bits(&out.logits[i * V], &logits[last * V], V)) << name << " item " << i;
+      EXPECT_TRUE(same_bits(&out.hidden_last[i * H], &h[last * H], H)) << name << " item " << i;
+      EXPECT_EQ(batched[i].mtp.size(), lengths[i]);
+    }
+    // A chained slot on top, batched vs alone: the caches written above must agree too.
+    std::vector<int32_t> chained_ids = {17, 33, 99};
+    std::vector<int64_t> chained_pos(lengths.begin(), lengths.end());
+    items.clear();
+    for (size_t i = 0; i < lengths.size(); ++i)
+      items.push_back({&batched[i], &chained_ids[i], &out.hidden_last[i * H], &chained_pos[i], 1});
+    const MtpBatchOutput second = mtp_forward_batch(*model, items);
+    for (size_t i = 0; i < lengths.size(); ++i) {
+      std::vector<float> logits = model->mtp_forward(alone[i], &chained_ids[i], &out.hidden_last[i * H], &chained_pos[i], 1);
+      EXPECT_TRUE(same_bits(&second.logits[i * V], logits.data(), V)) << name << " chained item " << i;
+    }
   }
 }
 
@@ -198,7 +246,8 @@ TEST(Speculative, StopTokenAndBudgetEndLikePlainDecoding) {
   }
 }
 
-// Several sequences stepped together (one batched target forward) give what each gives alone.
+// Several sequences stepped together (one batched target forward, one batched MTP forward per draft position)
+// give what each gives alone.
 TEST(Speculative, BatchedStepsEqualSingleSequences) {
   auto model = LongcatModel::load(trained_model_dir(), false);
   SamplingParams greedy_params;
@@ -228,6 +277,11 @@ TEST(Speculative, BatchedStepsEqualSingleSequences) {
     for (size_t a = 0; a < active.size(); ++a) got[index[a]].insert(got[index[a]].end(), out[a].ids.begin(), out[a].ids.end());
   }
   for (size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(got[i], greedy(*model, prompts[i], 25, 0).ids) << i;
+  // The work happened: drafts (batched since the MTP head drafts for all sequences at once) were accepted.
+  for (const auto& seq : seqs) {
+    EXPECT_GT(seq->stats.acceptance_rate(0), 0.5);
+    EXPECT_GT(seq->stats.tokens_per_target_forward(), 1.3);
+  }
 }
 
 TEST(Speculative, GenerateCommandPrintsSpeculativeStats) {
@@ -260,7 +314,13 @@ TEST(Speculative, BenchComparesPlainAndSpeculativeDecode) {
   EXPECT_EQ(s["acceptance_rate"].size(), 2u);
   EXPECT_GT(s["tokens_per_second"].get<double>(), 0);
   EXPECT_GT(s["bytes_per_token"].get<double>(), 0);
-  EXPECT_EQ(testing::run_longcat(args + " --batch 2").status, 2);
+  // Batched: every sequence's speculative tokens equal its plain ones.
+  auto batched = testing::run_longcat(args + " --batch 3");
+  ASSERT_EQ(batched.status, 0) << batched.err;
+  const auto jb = nlohmann::json::parse(batched.out)["speculative"];
+  EXPECT_EQ(jb["tokens"], 30);
+  EXPECT_EQ(jb["same_tokens_as_plain"], true);
+  EXPECT_GT(jb["sequence_steps"].get<int64_t>(), jb["target_forwards"].get<int64_t>());  // steps were shared
 }
 
 }  // namespace

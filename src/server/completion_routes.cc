@@ -1,6 +1,7 @@
 // POST /v1/chat/completions and /v1/completions: request -> prompt ids -> scheduler; the reply as one JSON
-// object, or as server-sent events (one chunk per event, usage last when asked, then [DONE]). A stream whose
-// client went away is cancelled at once, so its KV blocks are freed.
+// object, or as server-sent events (one chunk per event, usage last when asked, then [DONE]). A request whose
+// client went away is cancelled at once, so its KV blocks are freed: a stream at its next write, a
+// non-streaming request within 200 ms (peer_socket.h).
 #include <httplib.h>
 
 #include <ctime>
@@ -8,6 +9,7 @@
 #include "server/http_server.h"
 #include "server/openai_request.h"
 #include "server/openai_response.h"
+#include "server/peer_socket.h"
 #include "server/sse.h"
 #include "server/tool_call_stream.h"
 #include "util/error.h"
@@ -145,8 +147,20 @@ void HttpServer::handle_completion(const httplib::Request& req, httplib::Respons
 
   if (!r.stream) {
     std::vector<ChoiceResult> choices(r.params.n);
-    while (!channel->done())
+    const int sock = find_connection_socket(req.local_port, req.remote_addr, req.remote_port);
+    while (!channel->done()) {
       for (const RequestEvent& ev : channel->wait(std::chrono::milliseconds(200))) choices[ev.index].add(ev);
+      if (sock >= 0 && !channel->done() && peer_closed(sock)) {  // nobody to answer: free the blocks now
+        channel->cancel();
+        e.scheduler->wake();
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          ++counters_.disconnects;
+        }
+        res.status = 499;  // not sent (the connection is gone); counted as a client error
+        return;
+      }
+    }
     for (const ChoiceResult& c : choices) {
       if (c.finish_reason == "error") throw ApiError(500, c.error, "", "server_error");
       if (c.finish_reason == "cancelled") throw ApiError(503, "the request was cancelled: the server is shutting down", "", "server_error");

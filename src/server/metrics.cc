@@ -1,6 +1,9 @@
 #include "server/metrics.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <fstream>
 
 namespace longcat::server {
 
@@ -57,6 +60,14 @@ std::string escape_label(const std::string& v) {
 
 }  // namespace
 
+double resident_memory_bytes() {
+  // statm: total and resident sizes in pages. Cheap enough to read on every scrape.
+  std::ifstream statm("/proc/self/statm");
+  long long size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
 std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, const std::string& model_id) {
   Writer w;
   w.metric("longcat_model_info", "gauge", "The served model (label model).", 1, "{model=\"" + escape_label(model_id) + "\"}");
@@ -78,12 +89,35 @@ std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, c
   w.metric("longcat_kv_cache_usage_ratio", "gauge", "Fraction of KV cache blocks in use.",
            s.kv_blocks_total ? static_cast<double>(s.kv_blocks_used) / s.kv_blocks_total : 0.0);
   w.metric("longcat_kv_cache_blocks", "gauge", "KV cache blocks in the pool.", s.kv_blocks_total);
+  w.metric("longcat_kv_cache_blocks_used", "gauge", "KV cache blocks held by sequences (cached free blocks excluded).",
+           s.kv_blocks_used);
   w.metric("longcat_steps_total", "counter", "Batched forward steps.", static_cast<double>(s.steps));
   w.metric("longcat_step_sequences_total", "counter", "Sequences summed over steps.", static_cast<double>(s.step_sequences));
   w.metric("longcat_step_tokens_total", "counter", "Token rows summed over steps.", static_cast<double>(s.step_rows));
   w.metric("longcat_batch_size_mean", "gauge", "Mean sequences per step since start.", s.mean_batch_sequences());
   w.metric("longcat_real_experts_per_token", "gauge",
            "Mean real (FFN) experts used per sampled token, summed over layers.", s.real_experts_per_token());
+  if (!s.spec_verified.empty()) {  // serve --speculative mtp
+    w.header("longcat_spec_drafts_verified_total", "counter",
+             "Drafts that verification reached (every earlier draft of the step kept), by draft position.");
+    for (size_t j = 0; j < s.spec_verified.size(); ++j)
+      w.line("longcat_spec_drafts_verified_total", "{position=\"" + std::to_string(j + 1) + "\"}",
+             static_cast<double>(s.spec_verified[j]));
+    w.header("longcat_spec_drafts_accepted_total", "counter", "Drafts kept, by draft position.");
+    for (size_t j = 0; j < s.spec_accepted.size(); ++j)
+      w.line("longcat_spec_drafts_accepted_total", "{position=\"" + std::to_string(j + 1) + "\"}",
+             static_cast<double>(s.spec_accepted[j]));
+    w.header("longcat_spec_acceptance_rate", "gauge", "Drafts kept / drafts verified, by draft position, since start.");
+    for (size_t j = 0; j < s.spec_verified.size(); ++j)
+      w.line("longcat_spec_acceptance_rate", "{position=\"" + std::to_string(j + 1) + "\"}", s.spec_acceptance_rate(j));
+    w.metric("longcat_spec_mean_accepted_length", "gauge", "Drafts kept per speculative sequence-step.",
+             s.spec_mean_accepted_length());
+    w.metric("longcat_spec_tokens_per_target_forward", "gauge",
+             "Tokens emitted per speculative sequence-step (one target forward of its rows).",
+             s.spec_tokens_per_target_forward());
+    w.metric("longcat_spec_steps_total", "counter", "Speculative sequence-steps (verifications).",
+             static_cast<double>(s.spec_steps));
+  }
   w.histogram("longcat_step_duration_seconds", "Forward plus sampling of one step.", s.step_seconds);
   w.histogram("longcat_step_gap_seconds",
               "Compute idle between consecutive steps of running sequences (end of one forward to start of the next).",
@@ -91,8 +125,9 @@ std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, c
   w.metric("longcat_http_requests_total", "counter", "HTTP requests answered.", static_cast<double>(http.requests));
   w.metric("longcat_http_client_errors_total", "counter", "HTTP 4xx responses.", static_cast<double>(http.client_errors));
   w.metric("longcat_http_server_errors_total", "counter", "HTTP 5xx responses.", static_cast<double>(http.server_errors));
-  w.metric("longcat_client_disconnects_total", "counter", "Streams cancelled because the client went away.",
+  w.metric("longcat_client_disconnects_total", "counter", "Requests (streamed or not) cancelled because the client went away.",
            static_cast<double>(http.disconnects));
+  w.metric("process_resident_memory_bytes", "gauge", "Resident set size of the server process.", resident_memory_bytes());
   return w.text();
 }
 

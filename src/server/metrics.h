@@ -11,6 +11,9 @@ struct HttpCounters {
   uint64_t requests = 0, client_errors = 0, server_errors = 0, disconnects = 0;
 };
 
+// The process's resident set size (/proc/self/statm), 0 where unavailable.
+double resident_memory_bytes();
+
 std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, const std::string& model_id);
 
 }  // namespace longcat::server

@@ -11,6 +11,7 @@ void ChoiceResult::add(const RequestEvent& e) {
     error = e.error;
     completion_tokens = e.completion_tokens;
     real_experts_mean = e.real_experts_mean;
+    mtp_acceptance = e.mtp_acceptance;
   }
 }
 
@@ -79,7 +80,7 @@ std::string openai_finish_reason(const std::string& reason, bool has_tool_calls)
 
 ojson full_response(const ResponseContext& ctx, const std::vector<ChoiceResult>& choices, const Usage& usage,
                     const std::string& echo_text) {
-  ojson out_choices = ojson::array(), experts = ojson::array();
+  ojson out_choices = ojson::array(), experts = ojson::array(), acceptance = ojson::array();
   for (size_t i = 0; i < choices.size(); ++i) {
     const ChoiceResult& c = choices[i];
     ojson choice = {{"index", i}};
@@ -103,14 +104,17 @@ ojson full_response(const ResponseContext& ctx, const std::vector<ChoiceResult>&
     }
     out_choices.push_back(choice);
     experts.push_back(c.real_experts_mean / ctx.num_layers);
+    if (c.mtp_acceptance >= 0) acceptance.push_back(c.mtp_acceptance);
   }
+  ojson ext = {{"real_experts_per_layer", experts}, {"cached_prompt_tokens", usage.cached_prompt_tokens}};
+  if (!acceptance.empty()) ext["mtp_acceptance"] = acceptance;  // per choice, under --speculative mtp
   return {{"id", ctx.id},
           {"object", ctx.chat ? "chat.completion" : "text_completion"},
           {"created", ctx.created},
           {"model", ctx.model},
           {"choices", out_choices},
           {"usage", usage.json()},
-          {"longcat", {{"real_experts_per_layer", experts}, {"cached_prompt_tokens", usage.cached_prompt_tokens}}}};
+          {"longcat", ext}};
 }
 
 ojson chunk(const ResponseContext& ctx, ojson choices) {

@@ -34,6 +34,7 @@ struct ChoiceResult {
   std::string finish_reason, error;
   int completion_tokens = 0;
   double real_experts_mean = 0;
+  double mtp_acceptance = -1;
   void add(const RequestEvent& e);
 };
 

@@ -41,9 +41,10 @@ export async function waitFor(predicate, ms = 10000) {
   return false;
 }
 
-// A second server with its own options (for limits the shared one must not have); resolves to {url, stop}.
-export async function startServer(extraArgs) {
-  const child = spawn(bin, ['serve', '--model', modelDir, '--port', '0', '--alias', modelId, '--api-key', key,
+// A second server with its own options (for limits the shared one must not have), on the fixture model or
+// `model`; resolves to {url, stop}.
+export async function startServer(extraArgs, model = modelDir) {
+  const child = spawn(bin, ['serve', '--model', model, '--port', '0', '--alias', modelId, '--api-key', key,
     '--threads', '1', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const port = await new Promise((resolve, reject) => {
