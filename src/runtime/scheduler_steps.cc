@@ -175,6 +175,7 @@ void Scheduler::on_token(Sequence& seq, const ItemResult& item) {
   RequestEvent e;
   e.index = seq.index;
   e.ids = {item.token};
+  e.real_experts = {item.real_experts};
   if (item.logprob) e.logprobs.push_back(*item.logprob);
   if (item.token == model_.config().eos_token_id && !p.ignore_eos) {
     finish(seq, "stop", std::move(e));
