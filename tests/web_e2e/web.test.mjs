@@ -1,6 +1,7 @@
 // The web chat page in headless Chromium (run through run.sh): the key prompt, a streamed multi-turn chat
 // whose text equals the API's, stop (the server counts the request cancelled), regenerate, copy, clear, the
-// expert colouring, a narrow screen, and no request outside the server's origin. Prints the time from
+// expert colouring, a narrow screen, MTP acceptance when a stream carries it, and no request outside the
+// server's origin. Prints the time from
 // navigation to interactive and from send to the first token.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
@@ -218,6 +219,29 @@ test('a narrow screen: one column, nothing wider than the screen, the chat still
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
   for (const name of ['Send', 'Stop', 'Regenerate', 'Clear']) assert.ok(await page.getByRole('button', { name }).isVisible());
+  await page.context().close();
+});
+
+test('MTP acceptance is shown when a stream carries longcat.mtp_acceptance', async () => {
+  // The server has no speculation yet: this stream is made up, in the documented format (docs/server.md).
+  const page = await newPage();
+  await page.route('**/v1/chat/completions', (route) => {
+    const chunk = (choices, longcat) => `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices, longcat })}\n\n`;
+    route.fulfill({ status: 200, contentType: 'text/event-stream', body:
+      chunk([{ index: 0, delta: { role: 'assistant', content: '' } }]) +
+      chunk([{ index: 0, delta: { content: 'Two' } }], { real_experts: [1, 2], top_k: topK, mtp_acceptance: 0.5 }) +
+      chunk([{ index: 0, delta: { content: ' more' }, finish_reason: 'length' }],
+        { real_experts: [3], top_k: topK, mtp_acceptance: 0.75 }) + 'data: [DONE]\n\n' });
+  });
+  await page.goto(`${url}/`);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready');
+  assert.ok(await page.locator('#stat-mtp-box').isHidden());
+  await send(page, 'Hi');
+  assert.ok(await page.locator('#stat-mtp-box').isVisible());
+  assert.equal(await page.locator('#stat-mtp').textContent(), '75%');
+  assert.equal(await page.locator('#stat-tokens').textContent(), '3');  // counted from real_experts
+  assert.equal(await page.locator('#stat-experts').textContent(), '2.00');
+  assert.equal(await page.locator('.msg.assistant .text').textContent(), 'Two more');
   await page.context().close();
 });
 
