@@ -42,6 +42,7 @@ struct RequestEvent {
   std::string text;                 // newly shown text (may be empty: held back by a stop string or UTF-8)
   std::vector<int32_t> ids;         // tokens this event covers (empty for a final flush)
   std::vector<TokenLogprob> logprobs;
+  std::vector<int> real_experts;    // per id: real experts of the row that produced it, summed over layers
   std::string finish_reason;        // set on a choice's last event: "stop", "length", "cancelled" or "error"
   std::string error;                // with finish_reason "error"
   int completion_tokens = 0;        // with finish_reason: tokens generated for this choice

@@ -192,6 +192,7 @@ void Scheduler::on_token(Sequence& seq, int32_t token, int real_experts, const s
   RequestEvent e;
   e.index = seq.index;
   e.ids = {token};
+  e.real_experts = {real_experts};
   if (logprob) e.logprobs.push_back(*logprob);
   if (token == model_.config().eos_token_id && !p.ignore_eos) {
     finish(seq, "stop", std::move(e));

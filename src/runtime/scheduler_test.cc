@@ -15,6 +15,7 @@ namespace {
 
 struct Choice {
   std::vector<int32_t> ids;
+  std::vector<int> real_experts;  // per id
   std::string text, finish_reason;
 };
 
@@ -24,6 +25,8 @@ std::vector<Choice> collect(RequestChannel& ch, int n) {
     for (RequestEvent& e : ch.wait(std::chrono::milliseconds(50))) {
       Choice& c = out[e.index];
       c.ids.insert(c.ids.end(), e.ids.begin(), e.ids.end());
+      EXPECT_EQ(e.real_experts.size(), e.ids.size());
+      c.real_experts.insert(c.real_experts.end(), e.real_experts.begin(), e.real_experts.end());
       c.text += e.text;
       if (!e.finish_reason.empty()) c.finish_reason = e.finish_reason;
     }
@@ -45,12 +48,15 @@ RequestParams greedy(std::vector<int32_t> prompt, int max_tokens) {
   return p;
 }
 
-std::vector<int32_t> reference(const LongcatModel& m, const std::vector<int32_t>& prompt, int max_tokens) {
+GenerationResult reference_run(const LongcatModel& m, const std::vector<int32_t>& prompt, int max_tokens) {
   GenerationOptions o;
   o.sampling.temperature = 0;
   o.max_new_tokens = max_tokens;
   o.ignore_eos = true;
-  return generate(m, prompt, o, [](int32_t, int) { return true; }).ids;
+  return generate(m, prompt, o, [](int32_t, int) { return true; });
+}
+std::vector<int32_t> reference(const LongcatModel& m, const std::vector<int32_t>& prompt, int max_tokens) {
+  return reference_run(m, prompt, max_tokens).ids;
 }
 
 class SchedulerTest : public ::testing::Test {
@@ -72,7 +78,12 @@ TEST_F(SchedulerTest, ConcurrentRequestsAreBatchedAndMatchGreedyGenerate) {
     // The references only once the scheduler is idle: the model's forward is not reentrant.
     for (int r = 0; r < 6; ++r) {
       EXPECT_EQ(got[r].finish_reason, "length");
-      EXPECT_EQ(got[r].ids, reference(*model_, prompt_of(5 + 3 * r, r), 12)) << "request " << r << " overlap " << overlap;
+      const GenerationResult ref = reference_run(*model_, prompt_of(5 + 3 * r, r), 12);
+      EXPECT_EQ(got[r].ids, ref.ids) << "request " << r << " overlap " << overlap;
+      // An event's real experts are those of the row that produced its token; generate reports a token's own
+      // row (one position later), so token k's count is generate's for token k - 1.
+      ASSERT_EQ(got[r].real_experts.size(), 12u);
+      for (size_t k = 1; k < 12; ++k) EXPECT_EQ(got[r].real_experts[k], ref.real_experts[k - 1]) << r << " " << k;
     }
     const SchedulerStats st = s.stats();
     EXPECT_GT(st.mean_batch_sequences(), 1.0) << "overlap " << overlap;

@@ -57,31 +57,42 @@ struct HttpServer::StreamState {
   std::vector<bool> started;
   std::vector<ToolCallStream> tool_streams;
   std::vector<size_t> text_offset;
+  std::vector<std::vector<int>> pending_experts;  // per choice: of the tokens no chunk has carried yet
   Usage usage;
   SteadyClock::time_point last_write = SteadyClock::now();
 
   // The SSE text for a batch of events.
   std::string render(const std::vector<RequestEvent>& events) {
     std::string out;
-    auto send = [&](ojson choice) { out += sse_event(dump(chunk(ctx, ojson::array({std::move(choice)})))); };
+    // Each chunk carries one choice, and the real experts of the tokens its text covers (text held back by
+    // a stop string or an incomplete UTF-8 character comes later, with its tokens' counts).
+    auto send = [&](int i, ojson choice) {
+      ojson c = chunk(ctx, ojson::array({std::move(choice)}));
+      if (!pending_experts[i].empty()) {
+        c["longcat"] = longcat_chunk_field(ctx, pending_experts[i]);
+        pending_experts[i].clear();
+      }
+      out += sse_event(dump(c));
+    };
     for (const RequestEvent& e : events) {
       const int i = e.index;
       if (ctx.chat && !started[i]) {
-        send(chat_delta(i, {{"role", "assistant"}, {"content", ""}}));
+        send(i, chat_delta(i, {{"role", "assistant"}, {"content", ""}}));
         started[i] = true;
       }
       if (!ctx.chat && !started[i]) {
-        if (!echo_text.empty()) send(completion_delta(i, echo_text));
+        if (!echo_text.empty()) send(i, completion_delta(i, echo_text));
         text_offset[i] = echo_text.size();
         started[i] = true;
       }
+      pending_experts[i].insert(pending_experts[i].end(), e.real_experts.begin(), e.real_experts.end());
       const std::string shown = ctx.tools ? tool_streams[i].push(e.text) : e.text;
       const bool lp = logprobs && !e.logprobs.empty();
       if (!shown.empty() || lp) {
         if (ctx.chat) {
-          send(chat_delta(i, {{"content", shown}}, lp ? chat_logprobs(ctx, e.logprobs) : ojson(nullptr)));
+          send(i, chat_delta(i, {{"content", shown}}, lp ? chat_logprobs(ctx, e.logprobs) : ojson(nullptr)));
         } else {
-          send(completion_delta(i, shown, lp ? completion_logprobs(ctx, e.logprobs, text_offset[i]) : ojson(nullptr)));
+          send(i, completion_delta(i, shown, lp ? completion_logprobs(ctx, e.logprobs, text_offset[i]) : ojson(nullptr)));
           text_offset[i] += shown.size();
         }
       }
@@ -94,14 +105,25 @@ struct HttpServer::StreamState {
       bool calls = false;
       if (ctx.tools) {
         tokenizer::ParsedReply reply = tool_streams[i].finish();
-        if (!reply.content.empty()) send(chat_delta(i, {{"content", reply.content}}));
+        if (!reply.content.empty()) send(i, chat_delta(i, {{"content", reply.content}}));
         if (!reply.tool_calls.empty()) {
-          send(chat_delta(i, {{"tool_calls", tool_calls_json(ctx, i, reply.tool_calls)}}));
+          send(i, chat_delta(i, {{"tool_calls", tool_calls_json(ctx, i, reply.tool_calls)}}));
           calls = true;
         }
       }
       const std::string reason = openai_finish_reason(e.finish_reason, calls);
-      send(ctx.chat ? chat_delta(i, ojson::object(), nullptr, reason) : completion_delta(i, "", nullptr, reason));
+      ojson last = ctx.chat ? chat_delta(i, ojson::object(), nullptr, reason) : completion_delta(i, "", nullptr, reason);
+      if (e.mtp_acceptance >= 0) {
+        // Under serve --speculative mtp the finishing chunk says how many of this choice's drafts were kept.
+        ojson c = chunk(ctx, ojson::array({std::move(last)}));
+        ojson ext = pending_experts[i].empty() ? ojson::object() : longcat_chunk_field(ctx, pending_experts[i]);
+        pending_experts[i].clear();
+        ext["mtp_acceptance"] = e.mtp_acceptance;
+        c["longcat"] = std::move(ext);
+        out += sse_event(dump(c));
+      } else {
+        send(i, std::move(last));
+      }
     }
     return out;
   }
@@ -142,6 +164,7 @@ void HttpServer::handle_completion(const httplib::Request& req, httplib::Respons
   ctx.tools = chat && !r.tools.empty();
   ctx.tok = e.tokenizer;
   ctx.num_layers = e.model->config().num_layers;
+  ctx.top_k = e.model->config().moe_topk;
   Usage usage;
   usage.prompt_tokens = channel->prompt_tokens;
 
@@ -182,6 +205,7 @@ void HttpServer::handle_completion(const httplib::Request& req, httplib::Respons
   state->started.assign(r.params.n, false);
   state->tool_streams.resize(r.params.n);
   state->text_offset.assign(r.params.n, 0);
+  state->pending_experts.resize(r.params.n);
   state->usage = usage;
   ++open_streams_;
   res.status = 200;

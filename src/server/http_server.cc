@@ -150,7 +150,7 @@ void HttpServer::install_routes() {
       res.set_header("Access-Control-Max-Age", "86400");
       return Handled::Handled;
     }
-    if (req.path != "/health" && !authorized(req)) {
+    if (req.path != "/health" && !is_web_asset_request(req) && !authorized(req)) {
       send_error(res, ApiError(401, "invalid or missing API key (Authorization: Bearer <key>)", "",
                                "invalid_request_error", "invalid_api_key"));
       res.set_header("WWW-Authenticate", "Bearer");
@@ -214,6 +214,7 @@ void HttpServer::install_routes() {
   http_->Post("/v1/chat/completions",
               guarded([this](const Request& req, Response& res) { handle_completion(req, res, true); }));
   http_->Post("/v1/completions", guarded([this](const Request& req, Response& res) { handle_completion(req, res, false); }));
+  install_web_routes();
 }
 
 void HttpServer::handle_tokenize(const httplib::Request& req, httplib::Response& res, bool encode) {

@@ -1,9 +1,10 @@
 // The OpenAI-compatible HTTP server of `longcat serve` (docs/server.md), on cpp-httplib.
 //
 // It listens before the model is loaded: /health answers 503 until set_engine(), 200 after. Every route but
-// /health (and CORS preflights) needs `Authorization: Bearer <api key>` when a key is set. Request bodies
-// are limited (413), reads and writes time out, and shutdown() drains: no new requests, running ones finish
-// (or are cancelled after the grace period), open streams are flushed, then the listener stops.
+// /health, the web chat page's files (web_routes.cc) and CORS preflights needs `Authorization: Bearer <api
+// key>` when a key is set. Request bodies are limited (413), reads and writes time out, and shutdown()
+// drains: no new requests, running ones finish (or are cancelled after the grace period), open streams are
+// flushed, then the listener stops.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -24,6 +25,9 @@ struct Response;
 }  // namespace httplib
 
 namespace longcat::server {
+
+// A GET (or HEAD) of / or /web/...: the web chat page's files, served without the API key (web_routes.cc).
+bool is_web_asset_request(const httplib::Request& req);
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -61,6 +65,7 @@ class HttpServer {
   enum class State { Loading, Ready, Draining };
   struct StreamState;
   void install_routes();
+  void install_web_routes();  // web_routes.cc
   bool authorized(const httplib::Request& req) const;
   Engine engine() const;  // throws ApiError 503 while not ready
   void handle_completion(const httplib::Request& req, httplib::Response& res, bool chat);

@@ -1,6 +1,7 @@
 // The HTTP layer on a real socket: /health is 503 until the engine is set, errors carry OpenAI bodies
 // (401 without the key, 413 for an oversized body, 400 for malformed JSON, 404 for another model), and a
-// completion round-trips. The OpenAI SDK end-to-end tests are in tests/server_e2e.
+// completion round-trips; the web chat page is served without the key. The OpenAI SDK end-to-end tests are
+// in tests/server_e2e, the page's in tests/web_e2e.
 #include "server/http_server.h"
 
 #include <gtest/gtest.h>
@@ -72,6 +73,22 @@ TEST(HttpServer, HealthWaitsForTheEngineAndErrorsAreOpenAiBodies) {
 
   auto metrics = cli.Get("/metrics", auth);
   EXPECT_NE(metrics->body.find("longcat_generation_tokens_total 3"), std::string::npos) << metrics->body;
+
+  // The web chat page needs no key (it asks for it); its ETag saves the body on a reload; unknown files are 404.
+  auto page = cli.Get("/");
+  ASSERT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("/web/app.js"), std::string::npos);
+  const std::string etag = page->get_header_value("ETag");
+  EXPECT_EQ(etag.size(), 18u) << etag;
+  auto again = cli.Get("/", {{"If-None-Match", etag}});
+  EXPECT_EQ(again->status, 304);
+  EXPECT_TRUE(again->body.empty());
+  EXPECT_EQ(cli.Get("/web/app.css")->get_header_value("Content-Type"), "text/css; charset=utf-8");
+  auto missing = cli.Get("/web/missing.js");
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(error_of(missing)["code"], "not_found");
+  EXPECT_EQ(cli.Post("/", auth, "{}", "application/json")->status, 404);
 
   server.shutdown(std::chrono::seconds(5));
   EXPECT_FALSE(cli.Get("/health"));  // no longer listening

@@ -78,7 +78,10 @@ std::string prometheus_text(const SchedulerStats& s, const HttpCounters& http, c
   w.metric("longcat_requests_rejected_total", "counter", "Requests refused with 429 (queue full).",
            static_cast<double>(s.requests_rejected));
   w.header("longcat_sequences_finished_total", "counter", "Sequences finished, by reason.");
-  for (const auto& [reason, count] : s.finished_by_reason)
+  // Every reason from the start (0 until it happens), so a rate over `cancelled` works before the first one.
+  auto reasons = s.finished_by_reason;
+  for (const char* r : {"stop", "length", "cancelled", "error"}) reasons.try_emplace(r, 0);
+  for (const auto& [reason, count] : reasons)
     w.line("longcat_sequences_finished_total", "{reason=\"" + escape_label(reason) + "\"}", static_cast<double>(count));
   w.metric("longcat_prompt_tokens_total", "counter", "Prompt tokens of admitted requests.", static_cast<double>(s.prompt_tokens));
   w.metric("longcat_prompt_tokens_cached_total", "counter", "Prompt tokens found in the prefix cache (not recomputed).",

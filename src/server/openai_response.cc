@@ -1,5 +1,7 @@
 #include "server/openai_response.h"
 
+#include <cmath>
+
 namespace longcat::server {
 
 void ChoiceResult::add(const RequestEvent& e) {
@@ -137,6 +139,13 @@ ojson completion_delta(int index, const std::string& text, ojson logprobs, const
           {"text", text},
           {"logprobs", std::move(logprobs)},
           {"finish_reason", finish_reason.empty() ? ojson(nullptr) : ojson(finish_reason)}};
+}
+
+ojson longcat_chunk_field(const ResponseContext& ctx, const std::vector<int>& real_experts_sums) {
+  ojson per_token = ojson::array();
+  // Three decimals: exact enough for a colour, and short on the wire (one number per token).
+  for (int sum : real_experts_sums) per_token.push_back(std::round(1000.0 * sum / ctx.num_layers) / 1000.0);
+  return {{"real_experts", per_token}, {"top_k", ctx.top_k}};
 }
 
 std::string dump(const ojson& j) { return j.dump(-1, ' ', false, ojson::error_handler_t::replace); }

@@ -24,6 +24,7 @@ struct ResponseContext {
   bool tools = false;   // the request offered tools: parse tool calls from the text
   const tokenizer::Tokenizer* tok = nullptr;
   int num_layers = 1;
+  int top_k = 1;        // the router's top-k: the most real experts a token can use per layer
 };
 
 // One choice collected from its events (non-streaming).
@@ -61,6 +62,10 @@ ojson chunk(const ResponseContext& ctx, ojson choices);
 ojson chat_delta(int index, ojson delta, ojson logprobs = nullptr, const std::string& finish_reason = "");
 ojson completion_delta(int index, const std::string& text, ojson logprobs = nullptr,
                        const std::string& finish_reason = "");
+
+// The `longcat` object of a streamed chunk (docs/server.md): {"real_experts": [per token of the chunk, real
+// experts per layer], "top_k": K}. `real_experts_sums` are per token, summed over layers.
+ojson longcat_chunk_field(const ResponseContext& ctx, const std::vector<int>& real_experts_sums);
 
 // "stop", "length", "tool_calls"; cancelled/error choices report "stop" to OpenAI clients.
 std::string openai_finish_reason(const std::string& reason, bool has_tool_calls);

@@ -53,6 +53,17 @@ test('speculative serving: greedy replies equal plain ones under concurrency, dr
     assert.ok(m.longcat_spec_tokens_per_target_forward > 1.4);
     assert.ok(m.longcat_batch_size_mean > 2, `mean batch ${m.longcat_batch_size_mean}`);
     assert.equal(m.longcat_kv_cache_blocks_used, 0);
+    // Streamed, the finishing chunk carries the choice's acceptance in the `longcat` extension (the web page
+    // shows it); the text still equals the plain server's.
+    const stream = await openai.completions.create({ ...request(0).body, stream: true });
+    let text = '';
+    let streamed;
+    for await (const c of stream) {
+      text += c.choices[0]?.text ?? '';
+      if (c.longcat?.mtp_acceptance !== undefined) streamed = c.longcat.mtp_acceptance;
+    }
+    assert.equal(text, alone[0].text);
+    assert.ok(streamed >= 0 && streamed <= 1, `streamed mtp_acceptance ${streamed}`);
   } finally {
     assert.equal(await spec.stop(), 0);
   }

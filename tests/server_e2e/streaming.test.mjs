@@ -23,6 +23,13 @@ test('a chat stream carries the same text as the plain reply, then usage', async
   assert.equal(last.finish_reason, plain.choices[0].finish_reason);
   const text = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
   assert.equal(text, plain.choices[0].message.content);
+  // The `longcat` extension (ignored by the SDK): real experts per layer of every generated token, whose
+  // mean is the plain reply's.
+  const experts = chunks.flatMap((c) => c.longcat?.real_experts ?? []);
+  assert.equal(experts.length, plain.usage.completion_tokens);
+  assert.ok(chunks.every((c) => !c.longcat || c.longcat.top_k === 3));
+  const mean = experts.reduce((a, b) => a + b, 0) / experts.length;
+  assert.ok(Math.abs(mean - plain.longcat.real_experts_per_layer[0]) < 1e-3, `${mean} ${plain.longcat.real_experts_per_layer}`);
 });
 
 test('a completion stream with n = 2 streams both choices', async () => {
