@@ -250,8 +250,8 @@ bool supports(const Weight& w) {
     case WeightFormat::FP8_BLOCK: {
       if (w.block_cols % 8 != 0) return false;
       const int64_t count = ((w.rows + w.block_rows - 1) / w.block_rows) * ((w.cols + w.block_cols - 1) / w.block_cols);
-      for (int64_t i = 0; i < count; ++i)  // scale * 2^8 must stay finite (see Fp8Lanes)
-        if (!(std::fabs(w.block_scale[i]) < 0x1p119f)) return false;
+      for (int64_t i = 0; i < count; ++i)  // scale * 2^120 must stay finite (see Fp8Lanes)
+        if (!(std::fabs(w.block_scale[i]) < 0x1p7f)) return false;
       return true;
     }
     case WeightFormat::INT8:
@@ -266,12 +266,12 @@ bool dequantize_row(const Weight& w, int64_t r, float* out) {
     case WeightFormat::BF16: convert_row(Bf16Lanes{&w}, r, w.cols, out); return true;
     case WeightFormat::F16: convert_row(F16Lanes{&w}, r, w.cols, out); return true;
     case WeightFormat::FP8_BLOCK: {
-      // Only this row's tile scales need the 2^8 headroom (see Fp8Lanes).
+      // Only this row's tile scales need the 2^120 headroom (see Fp8Lanes).
       if (w.block_cols % 8 != 0) return false;
       const int64_t scale_cols = (w.cols + w.block_cols - 1) / w.block_cols;
       const float* s = w.block_scale + (r / w.block_rows) * scale_cols;
       for (int64_t i = 0; i < scale_cols; ++i)
-        if (!(std::fabs(s[i]) < 0x1p119f)) return false;
+        if (!(std::fabs(s[i]) < 0x1p7f)) return false;
       convert_row(Fp8Lanes{&w, w.block_cols}, r, w.cols, out);
       return true;
     }
