@@ -100,6 +100,22 @@ void BM_MatVecCompute(benchmark::State& state) {
 }
 BENCHMARK(BM_MatVecCompute)->DenseRange(0, 5)->Unit(benchmark::kMicrosecond);
 
+// The prefill kernel the same way: one thread, 128 x 2048 in L2, 48 tokens, FLOP/s of CPU time.
+void BM_MatMulCompute(benchmark::State& state) {
+  const int f = static_cast<int>(state.range(0));
+  const int64_t rows = 128, cols = 2048, n = 48;
+  const Weight& w = weight_of(f, rows, cols).weight;
+  static ThreadPool one(1);
+  std::vector<float> x = random_values(n * cols, 3), y(n * rows);
+  for (auto _ : state) {
+    avx2::matmul(w, x.data(), n, y.data(), one);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(std::string("avx2 ") + weight_format_name(w.format) + " n=48 1 thread, in cache");
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * rows * cols * n, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_MatMulCompute)->DenseRange(0, 4)->Unit(benchmark::kMicrosecond);
+
 // Prefill: n tokens; reports FLOP/s as a counter.
 void BM_MatMul(benchmark::State& state) {
   const int f = static_cast<int>(state.range(0));
