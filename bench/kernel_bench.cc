@@ -1,10 +1,14 @@
-// Kernel microbenchmarks: matmul per weight format at decode (n = 1, bytes/s of weights streamed) and prefill
-// (n = 512, FLOP/s), a plain read-bandwidth loop and OpenBLAS sgemm as the yardsticks.
+// Kernel microbenchmarks: matmul per kernel (AVX2, generic) x weight format at decode (n = 1..4, bytes/s of
+// weights streamed, and that rate as a fraction of the read probe measured once at start in this same
+// program: counter `of_probe`) and prefill (n = 512, FLOP/s), with OpenBLAS sgemm as the FMA yardstick.
 // Run: build/bench/kernel_bench [--benchmark_filter=...] [--benchmark_format=json]
+// On a shared machine run it a few times: the probe and the kernels see the same (varying) contention only
+// approximately, so compare the ratios across runs, not single figures.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "kernels/matmul.h"
@@ -29,8 +33,18 @@ std::vector<float> random_values(size_t n, uint64_t seed) {
   return v;
 }
 
-const WeightFormat kFormats[] = {WeightFormat::F32, WeightFormat::BF16, WeightFormat::FP8_BLOCK, WeightFormat::INT8,
-                                 WeightFormat::INT4};
+const WeightFormat kFormats[] = {WeightFormat::F32,  WeightFormat::BF16, WeightFormat::FP8_BLOCK,
+                                 WeightFormat::INT8, WeightFormat::INT4, WeightFormat::F16};
+
+// The read probe (AVX2 loads over 1 GiB on all threads, as `longcat bench`), measured once per program run.
+double probe_bytes_per_second() {
+  static const double probe = cli::measure_read_bandwidth(ThreadPool::global(), size_t{1} << 30, 5);
+  return probe;
+}
+
+using Kernel = void (*)(const Weight&, const float*, int64_t, float*, ThreadPool&);
+Kernel kernel_of(int k) { return k == 0 ? avx2::matmul : generic::matmul; }
+const char* kernel_name(int k) { return k == 0 ? "avx2" : "generic"; }
 
 // A weight of `rows` x `cols` in format index `f`, kept across benchmark runs.
 const OwnedWeight& weight_of(int f, int64_t rows, int64_t cols) {
@@ -42,19 +56,65 @@ const OwnedWeight& weight_of(int f, int64_t rows, int64_t cols) {
   return std::get<3>(cache.back());
 }
 
-// Decode: one token against a weight far larger than the caches; reports weight bytes streamed per second.
+// Decode: n tokens (1..4) against a weight far larger than the caches, through kernel k (0 avx2, 1 generic);
+// reports weight bytes streamed per second and that rate over the probe's.
 void BM_MatVec(benchmark::State& state) {
   const int f = static_cast<int>(state.range(0));
   const int64_t rows = state.range(1), cols = state.range(2);
+  const int k = static_cast<int>(state.range(3));
+  const int64_t n = state.range(4);
   const Weight& w = weight_of(f, rows, cols).weight;
-  std::vector<float> x = random_values(cols, 3), y(rows);
+  if (k == 0 && !avx2::supports(w)) {
+    state.SkipWithError("layout not supported by the AVX2 kernels");
+    return;
+  }
+  const double probe = probe_bytes_per_second();
+  std::vector<float> x = random_values(n * cols, 3), y(n * rows);
+  const Kernel kernel = kernel_of(k);
   for (auto _ : state) {
-    matmul(w, x.data(), 1, y.data());
+    kernel(w, x.data(), n, y.data(), ThreadPool::global());
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetLabel(weight_format_name(w.format));
+  state.SetLabel(std::string(kernel_name(k)) + " " + weight_format_name(w.format) + " n=" + std::to_string(n));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.bytes()));
+  state.counters["of_probe"] = benchmark::Counter(static_cast<double>(w.bytes()) / probe,
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["probe_GBps"] = probe * 1e-9;
+}
+
+// Compute bound: one thread, a weight that stays in L2 (128 x 2048), bytes/s of CPU time. What one core
+// can unpack and multiply when memory is not the limit; against the probe per core it says whether a format
+// is bandwidth- or unpacking-bound, and it is far less sensitive than wall time to a shared machine.
+void BM_MatVecCompute(benchmark::State& state) {
+  const int f = static_cast<int>(state.range(0));
+  const int64_t rows = 128, cols = 2048;
+  const Weight& w = weight_of(f, rows, cols).weight;
+  static ThreadPool one(1);
+  std::vector<float> x = random_values(cols, 3), y(rows);
+  for (auto _ : state) {
+    avx2::matmul(w, x.data(), 1, y.data(), one);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(std::string("avx2 ") + weight_format_name(w.format) + " 1 thread, in cache");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.bytes()));
 }
+BENCHMARK(BM_MatVecCompute)->DenseRange(0, 5)->Unit(benchmark::kMicrosecond);
+
+// The prefill kernel the same way: one thread, 128 x 2048 in L2, 48 tokens, FLOP/s of CPU time.
+void BM_MatMulCompute(benchmark::State& state) {
+  const int f = static_cast<int>(state.range(0));
+  const int64_t rows = 128, cols = 2048, n = 48;
+  const Weight& w = weight_of(f, rows, cols).weight;
+  static ThreadPool one(1);
+  std::vector<float> x = random_values(n * cols, 3), y(n * rows);
+  for (auto _ : state) {
+    avx2::matmul(w, x.data(), n, y.data(), one);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(std::string("avx2 ") + weight_format_name(w.format) + " n=48 1 thread, in cache");
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * rows * cols * n, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_MatMulCompute)->DenseRange(0, 4)->Unit(benchmark::kMicrosecond);
 
 // Prefill: n tokens; reports FLOP/s as a counter.
 void BM_MatMul(benchmark::State& state) {
@@ -75,6 +135,7 @@ void BM_ReadBandwidth(benchmark::State& state) {
   double best = 0;
   for (auto _ : state) best = std::max(best, cli::measure_read_bandwidth(ThreadPool::global(), size_t{1} << 30, 3));
   state.counters["bytes_per_second"] = best;
+  state.counters["first_probe_GBps"] = probe_bytes_per_second() * 1e-9;
 }
 
 #ifdef LONGCAT_HAVE_OPENBLAS
@@ -91,10 +152,13 @@ BENCHMARK(BM_OpenBlasSgemm)->Args({2048, 2048, 2048})->Args({512, 2048, 4096})->
 #endif
 
 BENCHMARK(BM_ReadBandwidth)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
-// 16384 x 8192: 256 MiB in bf16, far beyond any cache.
-BENCHMARK(BM_MatVec)->ArgsProduct({{0, 1, 2, 3, 4}, {16384}, {8192}})->Unit(benchmark::kMillisecond)->UseRealTime();
+// Args: format, rows, cols, kernel (0 avx2, 1 generic), tokens.
+// 16384 x 8192: 256 MiB in bf16, 64 MiB in int4: beyond the caches for every format.
+BENCHMARK(BM_MatVec)->ArgsProduct({{0, 1, 2, 3, 4, 5}, {16384}, {8192}, {0}, {1}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MatVec)->ArgsProduct({{1, 2, 3, 4}, {16384}, {8192}, {0}, {2, 4}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MatVec)->ArgsProduct({{1, 2, 3, 4}, {16384}, {8192}, {1}, {1}})->Unit(benchmark::kMillisecond)->UseRealTime();
 // bench-mini's dense up projection and an expert-sized one.
-BENCHMARK(BM_MatVec)->ArgsProduct({{1}, {4096, 512}, {2048}})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_MatVec)->ArgsProduct({{1, 2, 4}, {4096, 512}, {2048}, {0}, {1}})->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_MatMul)->ArgsProduct({{0, 1, 2, 3, 4}, {4096}, {2048}, {512}})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MatMul)->ArgsProduct({{1}, {512}, {2048}, {3, 17, 64}})->Unit(benchmark::kMicrosecond)->UseRealTime();
 

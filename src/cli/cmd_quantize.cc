@@ -1,6 +1,9 @@
 // `longcat quantize`: rewrite a model folder's linear weights in another format (int8, int4, fp8, bf16)
 // as self-describing safetensors the engine loads directly (docs/quantization.md). Embeddings, the router
 // and norms keep their dtype; lm_head becomes int8 under int8/int4 and bf16 under fp8 (as the FP8 release).
+// `--mixed auto` first runs calibration text through the model, measures each linear layer's sensitivity to
+// the format (kernels/quant_sensitivity.h) and keeps the most sensitive layers, up to `--budget` of the
+// linear parameters, in bf16; `--evaluate` then compares the written model with the input one.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -11,10 +14,13 @@
 
 #include "cli/cli_common.h"
 #include "cli/command.h"
+#include "cli/quant_quality.h"
 #include "cli/weight_shards.h"
 #include "io/checkpoint.h"
 #include "kernels/quantize.h"
+#include "model/longcat_model.h"
 #include "model/model_weights.h"
+#include "train/data_loader.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -70,6 +76,18 @@ int fitting_group(int64_t cols, int wanted) {
     if (cols % g == 0) return g;
   return 0;
 }
+
+// Text (tokenized with the folder's tokenizer.json, as the trainer reads it) or a .u32 id file; the first
+// `max_tokens` ids.
+std::vector<int32_t> read_tokens(const std::string& path, const std::string& model_dir, const ModelConfig& cfg,
+                                 int64_t max_tokens) {
+  const bool ids = path.size() >= 4 && path.compare(path.size() - 4, 4, ".u32") == 0;
+  std::vector<int32_t> t = train::load_token_stream(path, ids ? "" : model_dir, cfg.eos_token_id,
+                                                    static_cast<int>(cfg.vocab_size));
+  if (static_cast<int64_t>(t.size()) > max_tokens) t.resize(max_tokens);
+  if (t.size() < 2) throw Error("needs at least 2 tokens", path);
+  return t;
+}
 }  // namespace
 
 int cmd_quantize(int argc, char** argv) {
@@ -84,6 +102,21 @@ int cmd_quantize(int argc, char** argv) {
   app.add_option("--out", out_dir, "output model folder")->required();
   app.add_option("--group-size", group, "int8/int4 columns per scale, a multiple of 8 (0: 64 for int8, 32 for int4)")
       ->capture_default_str();
+  std::string mixed, calibration, evaluate;
+  double budget = 0.1;
+  int64_t calibration_tokens = 8192, evaluate_tokens = 8192;
+  int ctx = 256;
+  app.add_option("--mixed", mixed, "auto: keep the layers most sensitive to the format in bf16 (needs --calibration)")
+      ->check(CLI::IsMember({"auto"}));
+  app.add_option("--calibration", calibration, "calibration text (or .u32 ids) for --mixed auto");
+  app.add_option("--calibration-tokens", calibration_tokens, "tokens of calibration used")->capture_default_str();
+  app.add_option("--budget", budget, "--mixed auto: fraction of the linear parameters kept in bf16")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  app.add_option("--evaluate", evaluate, "text (or .u32 ids): KL, top-1 agreement and perplexity of the output "
+                                         "model against the input model");
+  app.add_option("--evaluate-tokens", evaluate_tokens, "tokens of --evaluate used")->capture_default_str();
+  app.add_option("--ctx", ctx, "tokens per window for --calibration / --evaluate")->capture_default_str()
+      ->check(CLI::Range(2, 1 << 16));
   add_threads_option(app, &threads);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
@@ -101,6 +134,40 @@ int cmd_quantize(int argc, char** argv) {
     ModelWeights mw = bind_model_weights(ck, cfg);
     auto linears = linear_weights(mw);
 
+    // --mixed auto: sensitivity of every linear layer the format would quantise, on calibration activations.
+    std::map<std::string, bool> keep_bf16;
+    if (!mixed.empty()) {
+      if (calibration.empty()) throw UsageError("--mixed auto needs --calibration", "--mixed");
+      if (format == WeightFormat::BF16) throw UsageError("--mixed needs a quantised --format", "--mixed");
+      auto model = LongcatModel::load(model_dir, false);
+      const std::vector<int32_t> ids = read_tokens(calibration, model_dir, cfg, calibration_tokens);
+      model->check_ids(ids.data(), static_cast<int64_t>(ids.size()), calibration);
+      const std::map<std::string, InputStats> stats = calibrate(*model, ids, ctx);
+      std::vector<LayerSensitivity> layers;
+      for (const auto& [name, entry] : linears) {
+        if (entry.second != Role::Linear) continue;
+        const Weight& w = *entry.first;
+        const int g = integer ? fitting_group(w.cols, group) : 128;
+        if (integer && g == 0) continue;  // kept in bf16 anyway
+        auto it = stats.find(name);
+        layers.push_back(measure_sensitivity(w, it == stats.end() ? nullptr : &it->second, format, g));
+      }
+      for (const auto& n : choose_bf16_layers(layers, budget)) keep_bf16[n] = true;
+      std::vector<const LayerSensitivity*> order;
+      for (const auto& l : layers) order.push_back(&l);
+      std::stable_sort(order.begin(), order.end(),
+                       [](const auto* a, const auto* b) { return a->output_error > b->output_error; });
+      std::fprintf(stderr, "quantize --mixed auto: %zu linear layers, %zu calibration tokens, %zu kept in bf16 "
+                   "(budget %.3f of the parameters); most sensitive first:\n", layers.size(), ids.size(),
+                   keep_bf16.size(), budget);
+      std::fprintf(stderr, "  %-52s %9s %10s %10s %10s %10s  %s\n", "layer", "params", "max|x|", "block err",
+                   "worst blk", "output err", "kept");
+      for (size_t i = 0; i < order.size() && i < 24; ++i)
+        std::fprintf(stderr, "  %-52s %9lld %10.3g %10.3g %10.3g %10.3g  %s\n", order[i]->name.c_str(),
+                     static_cast<long long>(order[i]->params), order[i]->input_max_abs, order[i]->block_error,
+                     order[i]->max_block_error, order[i]->output_error, keep_bf16.count(order[i]->name) ? "bf16" : "");
+    }
+
     nlohmann::json config_json = read_json_file(model_dir + "/config.json");
     config_json.erase("quantization_config");
     config_json.erase("longcat_quantization");
@@ -111,6 +178,12 @@ int cmd_quantize(int argc, char** argv) {
       config_json["longcat_quantization"] = {{"format", format_name}, {"group_size", group}, {"lm_head", "int8"}};
     std::map<std::string, std::string> metadata = {{"format", "pt"}, {"longcat.format", format_name}};
     if (integer) metadata["longcat.group_size"] = std::to_string(group);
+    if (!mixed.empty()) {  // every tensor's format stays self-describing (dtype + scale companion)
+      metadata["longcat.mixed"] = "auto";
+      metadata["longcat.mixed_budget"] = std::to_string(budget);
+      config_json["longcat_quantization"]["mixed"] = {{"method", "auto"}, {"budget", budget},
+                                                      {"bf16_layers", keep_bf16.size()}};
+    }
     ShardWriter writer(out_dir, metadata);
     {
       std::ofstream out(out_dir + "/config.json");
@@ -146,6 +219,7 @@ int cmd_quantize(int argc, char** argv) {
         if (role == Role::Embedding || role == Role::Router) target = w->format == WeightFormat::F32 ? WeightFormat::F32
                                                                                                     : WeightFormat::BF16;
         if (role == Role::Head) target = integer ? WeightFormat::INT8 : WeightFormat::BF16;
+        if (keep_bf16.count(name)) target = WeightFormat::BF16;
         if (target == WeightFormat::INT8 || target == WeightFormat::INT4) {
           g = fitting_group(w->cols, target == WeightFormat::INT8 && role == Role::Head ? default_group_size(target) : group);
           if (g == 0) {
@@ -163,6 +237,18 @@ int cmd_quantize(int argc, char** argv) {
     std::fprintf(stderr, "\nquantize: %s -> %s (%s, %.2f GB of weights%s)\n", model_dir.c_str(), out_dir.c_str(),
                  format_name.c_str(), writer.bytes_written() / 1e9,
                  kept_bf16 ? (", " + std::to_string(kept_bf16) + " weights kept in bf16").c_str() : "");
+    if (!evaluate.empty()) {
+      auto reference = LongcatModel::load(model_dir, false);
+      auto quantised = LongcatModel::load(out_dir, false);
+      const std::vector<int32_t> ids = read_tokens(evaluate, model_dir, cfg, evaluate_tokens);
+      reference->check_ids(ids.data(), static_cast<int64_t>(ids.size()), evaluate);
+      const QualityVsReference q = compare_next_token(*reference, *quantised, ids, ctx);
+      std::printf("{\"format\": \"%s\", \"mixed_budget\": %g, \"bytes\": %llu, \"positions\": %lld, "
+                  "\"mean_kl\": %.6g, \"top1\": %.5f, \"ppl_reference\": %.5f, \"ppl\": %.5f}\n",
+                  format_name.c_str(), mixed.empty() ? 0.0 : budget,
+                  static_cast<unsigned long long>(writer.bytes_written()), static_cast<long long>(q.positions),
+                  q.mean_kl, q.top1, q.ppl_reference, q.ppl);
+    }
     return 0;
   });
 }

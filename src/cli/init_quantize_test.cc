@@ -1,10 +1,12 @@
 // `longcat init` and `longcat quantize` end to end: init is byte-reproducible and loads; every quantised
-// format loads and stays within a stated distance of the bf16 model's next-token distributions.
+// format loads and stays within a stated distance of the bf16 model's next-token distributions; --mixed auto
+// keeps layers in bf16 and reports its quality.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "kernels/ops.h"
@@ -128,9 +130,56 @@ TEST(Quantize, EveryFormatLoadsAndStaysCloseToBf16) {
   }
 }
 
+// --mixed auto end to end on the tiny fixture with its byte tokenizer and text written here: the layers the
+// analysis keeps are bf16 in the output (each tensor self-describing), the output loads, and --evaluate
+// reports its quality against the input model; a larger budget keeps more layers and is no further away.
+TEST(Quantize, MixedAutoKeepsSensitiveLayersInBf16AndReportsQuality) {
+  const std::string src = testing::model_with_tokenizer("tiny");
+  const fs::path text = temp_dir("mixed_text.txt");
+  {
+    std::ofstream out(text);
+    for (int i = 0; i < 40; ++i)
+      out << "The little robot counted " << i << " stars and sang a song about the moon and the sea.\n";
+  }
+  double previous_kl = 1e30;
+  int previous_kept = -1;
+  for (const char* budget : {"0.05", "0.5"}) {
+    fs::path out = temp_dir(std::string("quant_mixed_") + budget);
+    auto r = run_longcat("quantize --model " + src + " --format int4 --out " + out.string() + " --mixed auto" +
+                         " --calibration " + text.string() + " --budget " + budget + " --evaluate " + text.string() +
+                         " --calibration-tokens 1024 --evaluate-tokens 512 --ctx 128");
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto config = nlohmann::json::parse(slurp(out / "config.json"));
+    const int kept = config["longcat_quantization"]["mixed"]["bf16_layers"].get<int>();
+    EXPECT_GT(kept, previous_kept) << budget;
+    // The stderr table marks the kept layers; each of those is stored as BF16 in the output.
+    auto model = LongcatModel::load(out.string(), false);
+    int bf16 = 0, int4 = 0;
+    for (const auto& layer : model->weights().layers)
+      for (const auto& e : layer.moe.experts)
+        for (const Weight* w : {&e.gate_proj, &e.up_proj, &e.down_proj}) {
+          bf16 += w->format == WeightFormat::BF16;
+          int4 += w->format == WeightFormat::INT4;
+        }
+    EXPECT_GT(int4, 0) << budget;
+    if (kept > 0) EXPECT_NE(r.err.find("bf16\n"), std::string::npos) << r.err;
+    const auto report = nlohmann::json::parse(r.out);
+    EXPECT_GT(report["positions"].get<int>(), 100);
+    EXPECT_GE(report["top1"].get<double>(), 0.3);
+    EXPECT_LE(report["mean_kl"].get<double>(), 0.3);
+    EXPECT_LE(report["mean_kl"].get<double>(), previous_kl * 1.05 + 1e-6) << budget;
+    previous_kl = report["mean_kl"].get<double>();
+    previous_kept = kept;
+    std::printf("[mixed %s] %d layers kept in bf16 (%d expert weights bf16, %d int4), KL %.3g, top-1 %.3f\n", budget,
+                kept, bf16, int4, previous_kl, report["top1"].get<double>());
+    fs::remove_all(out);
+  }
+}
+
 TEST(Quantize, RejectsBadArguments) {
   EXPECT_EQ(run_longcat("quantize --model " + model_path("tiny") + " --format int3 --out /tmp/x").status, 2);
   EXPECT_EQ(run_longcat("quantize --model " + model_path("tiny") + " --format int4 --group-size 12 --out /tmp/x").status, 2);
+  EXPECT_EQ(run_longcat("quantize --model " + model_path("tiny") + " --format int4 --mixed auto --out /tmp/x").status, 2);
   auto r = run_longcat("quantize --model /nonexistent --format int8 --out /tmp/x");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("error: "), std::string::npos);

@@ -46,6 +46,8 @@ const FormatCase kFormats[] = {
     {WeightFormat::F32, 0},      {WeightFormat::BF16, 0},      {WeightFormat::F16, 0},
     {WeightFormat::FP8_BLOCK, 128}, {WeightFormat::FP8_BLOCK, 16}, {WeightFormat::INT8, 64},
     {WeightFormat::INT8, 8},     {WeightFormat::INT4, 32},     {WeightFormat::INT4, 16},
+    // Groups that mix the wide loads (fp8: 16 columns, int4: 32) with 8-column ones inside one group.
+    {WeightFormat::FP8_BLOCK, 24}, {WeightFormat::INT4, 48},    {WeightFormat::INT4, 64},
 };
 
 struct Shape {
@@ -60,20 +62,44 @@ OwnedWeight make_weight(const FormatCase& f, const Shape& s, uint64_t seed) {
   return convert_weight(f32_weight_view(w.data(), s.rows, s.cols), f.format, f.group, f.group > 0 ? f.group : 128);
 }
 
-// |fast - exact| <= (cols/8 + 5) * u * sum_c |w x|: eight lanes of cols/8 sequential FMAs, a 3-level tree,
-// the final rounding; u = 2^-24. The same bound covers the generic kernel (eight lanes, unfused).
+// Columns sharing one scale in the kernels' accumulation (0: the format has no scales).
+int64_t scale_group(const Weight& w) {
+  if (w.format == WeightFormat::FP8_BLOCK) return w.block_cols;
+  if (w.format == WeightFormat::INT8 || w.format == WeightFormat::INT4) return w.group_size;
+  return 0;
+}
+
+// Rounding steps an exact term passes through, times u = 2^-24, times sum_c |w x|, bounds |fast - exact|
+// (first order). Unscaled formats: eight lanes of ceil(cols/8) sequential FMAs, a 3-level tree, the final
+// rounding: cols/8 + 5 (this also covers the generic kernel: eight lanes, unfused). Scaled formats
+// (AVX2: a per-group partial sum of code * x, folded with one FMA by the group scale): ceil(G/8) FMAs inside a
+// group, one fold per group for ceil(cols/G) groups, the tree and the final rounding, plus one for the
+// reference multiplying with dequantised (rounded) weights q * s: ceil(G/8) + ceil(cols/G) + 7, never less
+// than the unscaled count, so it holds for both kernels. fp8 adds an absolute term: its codes enter the sums
+// as value * 2^-120, so a partial sum below 2^-126 is a float32 subnormal and each FMA on it rounds to
+// 2^-150 absolute, scale * 2^-30 once folded (Fp8Lanes).
 void expect_within_float_bound(const Weight& w, const std::vector<float>& x, int64_t n, const std::vector<float>& got,
                                const std::string& what) {
   std::vector<float> ref(n * w.rows), row(w.cols);
   matmul_reference(w, x.data(), n, ref.data());
   const double u = std::ldexp(1.0, -24);
+  const int64_t g = scale_group(w);
+  const double steps = g == 0 ? double(w.cols / 8 + 5)
+                              : std::max<double>(w.cols / 8 + 5, (std::min(g, w.cols) + 7) / 8 + (w.cols + g - 1) / g + 7);
   int failures = 0;
   for (int64_t r = 0; r < w.rows && failures < 3; ++r) {
     dequantize_row(w, r, row.data());
+    double subnormal_term = 0;
+    if (w.format == WeightFormat::FP8_BLOCK) {
+      const int64_t scale_cols = (w.cols + w.block_cols - 1) / w.block_cols;
+      for (int64_t g = 0; g < scale_cols; ++g)
+        subnormal_term = std::max<double>(subnormal_term, std::fabs(w.block_scale[(r / w.block_rows) * scale_cols + g]));
+      subnormal_term *= steps * 0x1p-30;
+    }
     for (int64_t t = 0; t < n && failures < 3; ++t) {
       double magnitude = 0;
       for (int64_t c = 0; c < w.cols; ++c) magnitude += std::fabs(double(row[c]) * x[t * w.cols + c]);
-      const double bound = (w.cols / 8 + 5) * u * magnitude + 1e-30;
+      const double bound = steps * u * magnitude + subnormal_term + 1e-30;
       const double err = std::fabs(double(got[t * w.rows + r]) - ref[t * w.rows + r]);
       if (!(err <= bound)) {
         ADD_FAILURE() << what << " row " << r << " token " << t << ": err " << err << " > bound " << bound;
@@ -193,6 +219,31 @@ TEST(KernelConsistency, FastDequantizeRowEqualsReferenceBitwise) {
     }
 }
 
+// Every finite e4m3 code (subnormals, both zeros, the largest) through the AVX2 loader, with tile scales from
+// tiny (a subnormal float32 result) to just under the 2^7 limit, and one above it (the reference path).
+TEST(KernelConsistency, EveryFp8CodeDequantisesExactly) {
+  std::vector<uint8_t> codes;
+  for (int c = 0; c < 256; ++c)
+    if ((c & 0x7f) != 0x7f) codes.push_back(static_cast<uint8_t>(c));
+  const int64_t cols = static_cast<int64_t>(codes.size());  // 254: one tile of 16 columns is partial
+  std::vector<float> scales = {1.0f, 0x1p-140f, 3.0e-3f, 127.5f, 0x1p118f};
+  for (float scale : scales) {
+    std::vector<float> tile_scales((cols + 15) / 16, scale);
+    Weight w;
+    w.format = WeightFormat::FP8_BLOCK;
+    w.rows = 1;
+    w.cols = cols;
+    w.data = codes.data();
+    w.block_scale = tile_scales.data();
+    w.block_rows = w.block_cols = 16;
+    std::vector<float> fast(cols), ref(cols);
+    dequantize_row_fast(w, 0, fast.data());
+    dequantize_row(w, 0, ref.data());
+    for (int64_t c = 0; c < cols; ++c)
+      ASSERT_EQ(0, std::memcmp(&fast[c], &ref[c], 4)) << "code " << int(codes[c]) << " scale " << scale;
+  }
+}
+
 TEST(KernelConsistency, FastFp8RoundingEqualsReferenceRounding) {
   TestRng rng{99};
   std::vector<float> values = {0.0f, -0.0f, 448.0f, 460.0f, 464.0f, 1e9f, -1e9f, 0x1p-6f, 0x1p-7f, 0x1p-10f,
@@ -203,7 +254,7 @@ TEST(KernelConsistency, FastFp8RoundingEqualsReferenceRounding) {
 
 TEST(KernelConsistency, Fp8WithHugeScaleFallsBackToGeneric) {
   std::vector<uint8_t> codes(16 * 16, 0x38);  // 1.0
-  std::vector<float> scale = {1024.0f};
+  std::vector<float> scale = {1024.0f};  // times the loader's 2^120 it would overflow
   Weight w;
   w.format = WeightFormat::FP8_BLOCK;
   w.rows = w.cols = 16;

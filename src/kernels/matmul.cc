@@ -1,5 +1,6 @@
 #include "kernels/matmul.h"
 
+#include <atomic>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -8,7 +9,14 @@
 
 namespace longcat {
 
+namespace {
+std::atomic<const MatmulObserver*> g_observer{nullptr};
+}
+
+void set_matmul_observer(const MatmulObserver* observer) { g_observer.store(observer, std::memory_order_release); }
+
 void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
+  if (const MatmulObserver* observer = g_observer.load(std::memory_order_acquire)) (*observer)(w, x, n);
   if (!pool) pool = &ThreadPool::global();
   if (use_avx2_kernels() && avx2::supports(w)) return avx2::matmul(w, x, n, y, *pool);
   generic::matmul(w, x, n, y, *pool);

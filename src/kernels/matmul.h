@@ -4,6 +4,7 @@
 // (docs/determinism.md). y must not alias x.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 #include "kernels/weight.h"
 
@@ -17,6 +18,12 @@ void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool* po
 // Row r of w as float32, bit-identical to dequantize_row but vectorised (AVX2) where the format allows:
 // for hot paths that need whole weight rows (MLA's absorbed kv_b_proj).
 void dequantize_row_fast(const Weight& w, int64_t r, float* out);
+
+// Calibration hook (`quantize --mixed auto`, kernels/quant_sensitivity.h): while set, matmul() calls it
+// with each weight and its input [n, cols] before the product, on the calling thread. Null turns it off;
+// the caller keeps the function alive while it is set. Costs one relaxed load per call when off.
+using MatmulObserver = std::function<void(const Weight& w, const float* x, int64_t n)>;
+void set_matmul_observer(const MatmulObserver* observer);
 
 // Naive reference: double accumulation, no threads. Tests compare every fast path against it.
 void matmul_reference(const Weight& w, const float* x, int64_t n, float* y);

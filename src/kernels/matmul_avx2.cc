@@ -1,15 +1,20 @@
 // AVX2+FMA matrix products for every weight format.
 //
-// One accumulation structure for all formats and batch sizes: output (r, t) is reduce8(acc), where lane l
-// of acc accumulates fma(w[r, c], x[t, c]) over the columns c = l (mod 8) in ascending order, the last
-// partial vector zero-padded, and reduce8 is a fixed tree. Tiles over rows and tokens only decide which
-// accumulators share the registers, never the arithmetic of one, so every output is bitwise independent of
-// n and of how rows are split between threads (docs/determinism.md).
+// One accumulation structure for all batch sizes. Formats without scales (f32, bf16, f16): output (r, t) is
+// reduce8(acc), where lane l of acc accumulates fma(w[r, c], x[t, c]) over the columns of lane l in
+// ascending order, the last partial vector zero-padded, and reduce8 is a fixed tree. Scaled formats (fp8,
+// int8, int4) keep the scale out of the inner loop: per group of columns sharing one scale s, a second
+// accumulator part sums fma(code, x) from zero, then acc = fma(part, s, acc); so per 8 weights the kernel
+// does widen + convert + FMA and no multiply. Columns map to lanes in the format's kernel order (column order
+// except int4's 32-column chunks, see Int4Lanes); activations are permuted into that order once per call.
+// Tiles over rows and tokens only decide which accumulators share the registers, never the arithmetic of
+// one, so every output is bitwise independent of n and of how rows are split between threads
+// (docs/determinism.md). The error bound against the exact product is derived in kernel_consistency_test.cc.
 //
-// Decode (n <= 2) streams the weight once, converting codes in registers: 4 rows x n tokens per tile.
-// Prefill (n >= 3) converts a block of rows to float32 once into a per-thread buffer kept in L2 and sweeps
-// the tokens over it with a 4-row x 3-token register tile (12 accumulators), so the conversion cost is
-// shared by all tokens and the activations of one token tile stay in L1.
+// Decode (n <= 2) streams the weight once, converting codes in registers. Prefill (n >= 3) converts a block
+// of rows to float32 codes in kernel order once into a per-thread buffer kept in L2 and sweeps the tokens over
+// it with a 4-row x 3-token register tile, applying the same group scales, so the conversion cost is shared
+// by all tokens and the results are the decode results bit for bit.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -31,80 +36,172 @@ inline float reduce8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// R rows x T tokens: y[t * ldy + i] = row (r0 + i) . x[t * cols ...] for the rows of `lanes` (any format).
+// Columns [c0, c1) of R rows x T tokens into sum[R][T] (x in kernel order, token t at x + t * ldx):
+// wide chunks first, then 8-column vectors, then the zero-padded tail (only where c1 is the row's end).
 template <class Lanes, int R, int T>
-void tile(const Lanes& lanes, int64_t r0, const float* x, int64_t cols, float* y, int64_t ldy) {
+inline void accumulate(const typename Lanes::Row (&row)[R], int64_t c0, int64_t c1, const float* x, int64_t ldx,
+                       __m256 (&sum)[R][T]) {
+  int64_t c = c0;
+  if constexpr (Lanes::kWide > 8) {
+    constexpr int kVectors = Lanes::kWide / 8;
+    for (; c + Lanes::kWide <= c1; c += Lanes::kWide)
+      for (int i = 0; i < R; ++i) {
+        __m256 wv[kVectors];
+        row[i].load_wide(c, wv);
+        for (int k = 0; k < kVectors; ++k)
+          for (int t = 0; t < T; ++t) sum[i][t] = _mm256_fmadd_ps(wv[k], _mm256_loadu_ps(x + t * ldx + c + 8 * k), sum[i][t]);
+      }
+  }
+  for (; c + 8 <= c1; c += 8) {
+    __m256 xv[T];
+    for (int t = 0; t < T; ++t) xv[t] = _mm256_loadu_ps(x + t * ldx + c);
+    for (int i = 0; i < R; ++i) {
+      const __m256 wv = row[i].load8(c);
+      for (int t = 0; t < T; ++t) sum[i][t] = _mm256_fmadd_ps(wv, xv[t], sum[i][t]);
+    }
+  }
+  if (c < c1) {
+    const __m256i mask = lanes_below(c1 - c);
+    __m256 xv[T];
+    for (int t = 0; t < T; ++t) xv[t] = _mm256_maskload_ps(x + t * ldx + c, mask);
+    for (int i = 0; i < R; ++i) {
+      const __m256 wv = row[i].tail(c);
+      for (int t = 0; t < T; ++t) sum[i][t] = _mm256_fmadd_ps(wv, xv[t], sum[i][t]);
+    }
+  }
+}
+
+// R rows x T tokens: y[t * ldy + i] = row (r0 + i) . x[t * ldx ...] for the rows of `lanes` (any format).
+template <class Lanes, int R, int T>
+void tile(const Lanes& lanes, int64_t r0, const float* x, int64_t ldx, int64_t cols, float* y, int64_t ldy) {
   typename Lanes::Row row[R];
   for (int i = 0; i < R; ++i) row[i] = lanes.row(r0 + i);
   __m256 acc[R][T];
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < T; ++t) acc[i][t] = _mm256_setzero_ps();
-  const int64_t full = cols & ~int64_t{7};
-  for (int64_t g0 = 0; g0 < full;) {
-    const int64_t g1 = std::min(full, g0 + lanes.group);
-    __m256 scale[R];
-    for (int i = 0; i < R; ++i) scale[i] = row[i].scale(g0);
-    for (int64_t c = g0; c < g1; c += 8) {
-      __m256 xv[T];
-      for (int t = 0; t < T; ++t) xv[t] = _mm256_loadu_ps(x + t * cols + c);
+  if constexpr (!Lanes::kScaled) {
+    accumulate<Lanes, R, T>(row, 0, cols, x, ldx, acc);
+  } else {
+    for (int64_t g = 0, g0 = 0; g0 < cols; ++g, g0 += lanes.group) {
+      __m256 part[R][T];
+      for (int i = 0; i < R; ++i)
+        for (int t = 0; t < T; ++t) part[i][t] = _mm256_setzero_ps();
+      accumulate<Lanes, R, T>(row, g0, std::min(cols, g0 + lanes.group), x, ldx, part);
       for (int i = 0; i < R; ++i) {
-        const __m256 wv = row[i].load8(c, scale[i]);
-        for (int t = 0; t < T; ++t) acc[i][t] = _mm256_fmadd_ps(wv, xv[t], acc[i][t]);
+        const __m256 s = row[i].scale(g);
+        for (int t = 0; t < T; ++t) acc[i][t] = _mm256_fmadd_ps(part[i][t], s, acc[i][t]);
       }
-    }
-    g0 = g1;
-  }
-  if (full < cols) {
-    const __m256i mask = lanes_below(cols - full);
-    __m256 xv[T];
-    for (int t = 0; t < T; ++t) xv[t] = _mm256_maskload_ps(x + t * cols + full, mask);
-    for (int i = 0; i < R; ++i) {
-      const __m256 wv = row[i].tail(full);
-      for (int t = 0; t < T; ++t) acc[i][t] = _mm256_fmadd_ps(wv, xv[t], acc[i][t]);
     }
   }
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < T; ++t) y[t * ldy + i] = reduce8(acc[i][t]);
 }
 
-// Rows [r0, r1) for T tokens, 4 rows at a time, then the leftover rows one by one.
+// Rows [r0, r1) for T tokens, several rows at a time, then the leftover rows one by one.
 template <class Lanes, int T>
-void row_sweep(const Lanes& lanes, int64_t r0, int64_t r1, const float* x, int64_t cols, float* y, int64_t ldy) {
+void row_sweep(const Lanes& lanes, int64_t r0, int64_t r1, const float* x, int64_t ldx, int64_t cols, float* y,
+               int64_t ldy) {
   int64_t r = r0;
-  // One token: eight rows in flight, eight independent FMA chains and weight streams.
-  if constexpr (T == 1)
-    for (; r + 8 <= r1; r += 8) tile<Lanes, 8, 1>(lanes, r, x, cols, y + r, ldy);
-  for (; r + 4 <= r1; r += 4) tile<Lanes, 4, T>(lanes, r, x, cols, y + r, ldy);
-  for (; r < r1; ++r) tile<Lanes, 1, T>(lanes, r, x, cols, y + r, ldy);
+  // One token: eight rows in flight, eight independent FMA chains and weight streams. Scaled formats keep
+  // four: their group partial sums double the accumulators, and eight rows spill (measured slower).
+  constexpr int kRows1 = Lanes::kScaled ? 4 : 8;
+  if constexpr (T == 1 && kRows1 > 4)
+    for (; r + kRows1 <= r1; r += kRows1) tile<Lanes, kRows1, 1>(lanes, r, x, ldx, cols, y + r, ldy);
+  for (; r + 4 <= r1; r += 4) tile<Lanes, 4, T>(lanes, r, x, ldx, cols, y + r, ldy);
+  for (; r < r1; ++r) tile<Lanes, 1, T>(lanes, r, x, ldx, cols, y + r, ldy);
+}
+
+// The columns of one group that Lanes loads in wide chunks: [g0, wide_end(g0, g1)).
+template <class Lanes>
+int64_t wide_end(int64_t g0, int64_t g1) {
+  return g0 + (g1 - g0) / Lanes::kWide * Lanes::kWide;
+}
+
+// x [n, cols] in the kernel order of Lanes (a copy only when the format permutes columns).
+template <class Lanes>
+const float* kernel_order_x(const Lanes& lanes, const float* x, int64_t n, int64_t cols) {
+  if constexpr (!Lanes::kPermutes) {
+    return x;
+  } else {
+    thread_local std::vector<float> permuted;  // the caller's thread; reused across calls
+    if (permuted.size() < static_cast<size_t>(n * cols)) permuted.resize(n * cols);
+    for (int64_t t = 0; t < n; ++t) {
+      const float* src = x + t * cols;
+      float* dst = permuted.data() + t * cols;
+      std::copy(src, src + cols, dst);
+      for (int64_t g0 = 0; g0 < cols; g0 += lanes.group)
+        for (int64_t c = g0, end = wide_end<Lanes>(g0, std::min(cols, g0 + lanes.group)); c < end; c += Lanes::kWide)
+          for (int i = 0; i < Lanes::kWide; ++i) dst[c + Lanes::kernel_position(i)] = src[c + i];
+    }
+    return permuted.data();
+  }
 }
 
 template <class Lanes>
 void decode(const Weight& w, const Lanes& lanes, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  const float* xk = kernel_order_x(lanes, x, n, w.cols);
   pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t r0, size_t r1) {
     if (n == 1)
-      row_sweep<Lanes, 1>(lanes, r0, r1, x, w.cols, y, w.rows);
+      row_sweep<Lanes, 1>(lanes, r0, r1, xk, w.cols, w.cols, y, w.rows);
     else
-      row_sweep<Lanes, 2>(lanes, r0, r1, x, w.cols, y, w.rows);
+      row_sweep<Lanes, 2>(lanes, r0, r1, xk, w.cols, w.cols, y, w.rows);
   }, 16);
 }
 
-// Row r as float32 through the format's loader: the values every kernel here multiplies with.
+// Row r's codes in kernel order as float32 (out has room for cols rounded up to 8; the padding is zero).
+template <class Lanes>
+void convert_codes(const Lanes& lanes, int64_t r, int64_t cols, float* out) {
+  const auto row = lanes.row(r);
+  for (int64_t g0 = 0; g0 < cols; g0 += lanes.group) {
+    const int64_t g1 = std::min(cols, g0 + lanes.group);
+    int64_t c = g0;
+    for (const int64_t end = wide_end<Lanes>(g0, g1); c < end; c += Lanes::kWide) {
+      __m256 wv[Lanes::kWide / 8];
+      row.load_wide(c, wv);
+      for (int k = 0; k < Lanes::kWide / 8; ++k) _mm256_storeu_ps(out + c + 8 * k, wv[k]);
+    }
+    for (; c + 8 <= g1; c += 8) _mm256_storeu_ps(out + c, row.load8(c));
+    if (c < g1) _mm256_storeu_ps(out + c, row.tail(c));
+  }
+}
+
+// Row r as float32 in column order, scales applied: exactly dequantize_row's values.
 template <class Lanes>
 void convert_row(const Lanes& lanes, int64_t r, int64_t cols, float* out) {
   const auto row = lanes.row(r);
-  const int64_t full = cols & ~int64_t{7};
-  for (int64_t g0 = 0; g0 < full;) {
-    const int64_t g1 = std::min(full, g0 + lanes.group);
-    const __m256 scale = row.scale(g0);
-    for (int64_t c = g0; c < g1; c += 8) _mm256_storeu_ps(out + c, row.load8(c, scale));
-    g0 = g1;
-  }
-  if (full < cols) {
-    alignas(32) float lanes8[8];
-    _mm256_store_ps(lanes8, row.tail(full));
-    for (int64_t c = full; c < cols; ++c) out[c] = lanes8[c - full];
+  for (int64_t g = 0, g0 = 0; g0 < cols; ++g, g0 += lanes.group) {
+    const int64_t g1 = std::min(cols, g0 + lanes.group);
+    const __m256 s = row.scale(g);
+    int64_t c = g0;
+    for (; c + 8 <= g1; c += 8) _mm256_storeu_ps(out + c, _mm256_mul_ps(row.load8(c), s));
+    if (c < g1) {
+      alignas(32) float lanes8[8];
+      _mm256_store_ps(lanes8, _mm256_mul_ps(row.tail(c), s));
+      for (int64_t i = c; i < g1; ++i) out[i] = lanes8[i - c];
+    }
   }
 }
+
+// A block of rows converted to float32 codes: loads like F32Lanes, scales from the weight's own loader.
+template <class Lanes>
+struct BlockLanes {
+  static constexpr int kWide = 8;
+  static constexpr bool kPermutes = false;
+  static constexpr bool kScaled = Lanes::kScaled;
+  const float* base;
+  int64_t ld, cols, first_row;
+  const Lanes* weight;
+  int64_t group;
+  struct Row {
+    F32Lanes::Row codes;
+    typename Lanes::Row scales;
+    __m256 scale(int64_t g) const { return scales.scale(g); }
+    __m256 load8(int64_t c) const { return codes.load8(c); }
+    void load_wide(int64_t c, __m256* out) const { out[0] = load8(c); }
+    __m256 tail(int64_t c) const { return codes.load8(c); }  // the buffer's padding is zero
+  };
+  Row row(int64_t i) const { return {{base + i * ld, cols}, weight->row(first_row + i)}; }
+};
 
 // Rows per float32 block: about 128 KiB of converted weights, a multiple of 4.
 int64_t block_rows_for(int64_t cols) {
@@ -115,19 +212,21 @@ int64_t block_rows_for(int64_t cols) {
 template <class Lanes>
 void prefill(const Weight& w, const Lanes& lanes, const float* x, int64_t n, float* y, ThreadPool& pool) {
   const int64_t rows = w.rows, cols = w.cols, ld = (cols + 7) & ~int64_t{7}, block = block_rows_for(cols);
+  const float* xk = kernel_order_x(lanes, x, n, cols);
   pool.parallel_for(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
     thread_local std::vector<float> buffer;  // grows once per thread; no allocation per call after that
     if (buffer.size() < static_cast<size_t>(block * ld)) buffer.resize(block * ld);
     for (int64_t b0 = begin; b0 < static_cast<int64_t>(end); b0 += block) {
       const int64_t nb = std::min<int64_t>(block, end - b0);
-      // Convert the block once, through the same loaders as decode (so the same float32 values).
-      for (int64_t i = 0; i < nb; ++i) convert_row(lanes, b0 + i, cols, buffer.data() + i * ld);
-      const F32Lanes block_lanes{buffer.data(), ld, cols};
+      // Convert the block once, through the same loaders as decode (so the same float32 codes and order).
+      for (int64_t i = 0; i < nb; ++i) convert_codes(lanes, b0 + i, cols, buffer.data() + i * ld);
+      const BlockLanes<Lanes> block_lanes{buffer.data(), ld, cols, b0, &lanes, lanes.group};
       float* yb = y + b0;
       int64_t t = 0;
-      for (; t + 3 <= n; t += 3) row_sweep<F32Lanes, 3>(block_lanes, 0, nb, x + t * cols, cols, yb + t * rows, rows);
-      if (n - t == 2) row_sweep<F32Lanes, 2>(block_lanes, 0, nb, x + t * cols, cols, yb + t * rows, rows);
-      if (n - t == 1) row_sweep<F32Lanes, 1>(block_lanes, 0, nb, x + t * cols, cols, yb + t * rows, rows);
+      for (; t + 3 <= n; t += 3)
+        row_sweep<BlockLanes<Lanes>, 3>(block_lanes, 0, nb, xk + t * cols, cols, cols, yb + t * rows, rows);
+      if (n - t == 2) row_sweep<BlockLanes<Lanes>, 2>(block_lanes, 0, nb, xk + t * cols, cols, cols, yb + t * rows, rows);
+      if (n - t == 1) row_sweep<BlockLanes<Lanes>, 1>(block_lanes, 0, nb, xk + t * cols, cols, cols, yb + t * rows, rows);
     }
   }, static_cast<size_t>(block));
 }

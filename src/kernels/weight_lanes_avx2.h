@@ -1,14 +1,19 @@
-// Eight consecutive weights of one row as float32 lanes, per format (include only from *_avx2.cc files).
-// Every loader gives exactly dequantize_row's values, so all kernels share one arithmetic whatever the format.
-// A format with scales exposes them per group of columns: scale(c) is fetched once per group, load8(c, s)
-// converts the eight codes at column c (c % 8 == 0, c + 8 <= cols) with that group's scale s. tail(c)
-// gives the last partial vector zero-padded.
+// Weight codes of one row as float32 lanes, per format (include only from *_avx2.cc files).
+//
+// A quantised format's kernels multiply *raw* codes (q for int8/int4, e4m3 value * 2^-120 for fp8) with the
+// activations and apply the group's scale once per group (matmul_avx2.cc), so a loader here only turns codes
+// into floats: load8(c) gives the eight codes at column c (c % 8 == 0, c + 8 <= cols) in column order,
+// load_wide(c, out) kWide codes at once in the format's kernel order (the order its cheapest unpacking
+// yields; activations are permuted to match), tail(c) the last partial vector zero-padded, and scale(g) the
+// factor (group g = columns [g * group, (g + 1) * group)) that turns group sums of raw codes into real units. Formats without scales (kScaled false) load
+// their values directly. scale(c / group) * load8(c) is exactly dequantize_row's value (dequantize_row_fast uses it).
 #pragma once
 #include <immintrin.h>
 
 #include <cstdint>
 #include <cstring>
 
+#include "io/dtype.h"
 #include "kernels/weight.h"
 
 namespace longcat::avx2 {
@@ -20,7 +25,7 @@ inline __m256i lanes_below(int64_t count) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// The last partial vector of a quantised row through the scalar reference (rare: one per row at most).
+// The last partial vector of an unscaled 16-bit row through the scalar reference (one per row at most).
 inline __m256 reference_tail(const Weight& w, int64_t r, int64_t c) {
   alignas(32) float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   dequantize_row_range(w, r, c, w.cols, lanes);
@@ -28,6 +33,9 @@ inline __m256 reference_tail(const Weight& w, int64_t r, int64_t c) {
 }
 
 struct F32Lanes {
+  static constexpr int kWide = 8;  // column order, one vector per load
+  static constexpr bool kPermutes = false;
+  static constexpr bool kScaled = false;
   const float* base;
   int64_t ld;  // floats from one row to the next
   int64_t cols;
@@ -35,42 +43,51 @@ struct F32Lanes {
   struct Row {
     const float* p;
     int64_t cols;
-    __m256 scale(int64_t) const { return _mm256_setzero_ps(); }
-    __m256 load8(int64_t c, __m256) const { return _mm256_loadu_ps(p + c); }
+    __m256 scale(int64_t) const { return _mm256_set1_ps(1.0f); }
+    __m256 load8(int64_t c) const { return _mm256_loadu_ps(p + c); }
+    void load_wide(int64_t c, __m256* out) const { out[0] = load8(c); }
     __m256 tail(int64_t c) const { return _mm256_maskload_ps(p + c, lanes_below(cols - c)); }
   };
   Row row(int64_t r) const { return {base + r * ld, cols}; }
 };
 
 struct Bf16Lanes {
+  static constexpr int kWide = 8;  // column order, one vector per load
+  static constexpr bool kPermutes = false;
+  static constexpr bool kScaled = false;
   const Weight* w;
   int64_t group = kNoGroups;
   struct Row {
     const uint16_t* p;
     const Weight* w;
     int64_t r;
-    __m256 scale(int64_t) const { return _mm256_setzero_ps(); }
-    __m256 load8(int64_t c, __m256) const {
+    __m256 scale(int64_t) const { return _mm256_set1_ps(1.0f); }
+    __m256 load8(int64_t c) const {
       // bf16 is the top half of a float32: widen and shift.
       __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + c)));
       return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
     }
+    void load_wide(int64_t c, __m256* out) const { out[0] = load8(c); }
     __m256 tail(int64_t c) const { return reference_tail(*w, r, c); }
   };
   Row row(int64_t r) const { return {static_cast<const uint16_t*>(w->data) + r * w->cols, w, r}; }
 };
 
 struct F16Lanes {
+  static constexpr int kWide = 8;  // column order, one vector per load
+  static constexpr bool kPermutes = false;
+  static constexpr bool kScaled = false;
   const Weight* w;
   int64_t group = kNoGroups;
   struct Row {
     const uint16_t* p;
     const Weight* w;
     int64_t r;
-    __m256 scale(int64_t) const { return _mm256_setzero_ps(); }
-    __m256 load8(int64_t c, __m256) const {
+    __m256 scale(int64_t) const { return _mm256_set1_ps(1.0f); }
+    __m256 load8(int64_t c) const {
       return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + c)));
     }
+    void load_wide(int64_t c, __m256* out) const { out[0] = load8(c); }
     __m256 tail(int64_t c) const { return reference_tail(*w, r, c); }
   };
   Row row(int64_t r) const { return {static_cast<const uint16_t*>(w->data) + r * w->cols, w, r}; }
@@ -78,76 +95,113 @@ struct F16Lanes {
 
 // e4m3 without a table: sign-extend the byte to 32 bits and shift left by 20, so the sign lands in bit 31
 // and the 4 exponent + 3 mantissa bits at the top of a float32's exponent/mantissa; the result is the code's
-// value times 2^-120 (subnormal codes included). The tile scale absorbs the 2^120 exactly as long as
-// scale * 2^120 stays finite, which supports() checks. NaN codes (0x7f/0xff) are not reproduced.
+// value times 2^-120 exactly (subnormal codes become float32 subnormals). The group scale carries the 2^120
+// (scale * 2^120 must stay finite: supports() checks scale < 2^7). Three integer ops per 8 codes and no
+// multiply. Cost of the 2^-120: a group's partial sum of code * x is a float32 subnormal when its real value
+// is below 2^-6 in code units, and then rounds to an absolute 2^-150, i.e. scale * 2^-30 in real units
+// (kernel_consistency_test.cc's bound carries that term). A float16 route (shift by 7, F16C widen; exact,
+// no subnormals) was measured ~20% slower on Zen 4. NaN codes (0x7f/0xff) are not reproduced.
+inline __m256 fp8_lanes(__m128i bytes8) {
+  const __m256i v = _mm256_slli_epi32(_mm256_cvtepi8_epi32(bytes8), 20);
+  return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(0x87f00000u))));
+}
+
 struct Fp8Lanes {
+  static constexpr bool kScaled = true;
+  static constexpr int kWide = 8;
+  static constexpr bool kPermutes = false;
   const Weight* w;
   int64_t group;  // block_cols
   struct Row {
     const uint8_t* p;
     const float* scale_row;
-    int64_t block_cols;
-    const Weight* w;
-    int64_t r;
-    __m256 scale(int64_t c) const { return _mm256_set1_ps(scale_row[c / block_cols] * 0x1p120f); }
-    __m256 load8(int64_t c, __m256 s) const {
-      __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + c)));
-      v = _mm256_and_si256(_mm256_slli_epi32(v, 20), _mm256_set1_epi32(static_cast<int>(0x87f00000u)));
-      return _mm256_mul_ps(_mm256_castsi256_ps(v), s);
+    int64_t block_cols, cols;
+    __m256 scale(int64_t g) const { return _mm256_set1_ps(scale_row[g] * 0x1p120f); }
+    __m256 load8(int64_t c) const { return fp8_lanes(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + c))); }
+    void load_wide(int64_t c, __m256* out) const { out[0] = load8(c); }
+    __m256 tail(int64_t c) const {
+      alignas(16) uint8_t bytes[16] = {};
+      std::memcpy(bytes, p + c, static_cast<size_t>(cols - c));
+      return fp8_lanes(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes)));
     }
-    __m256 tail(int64_t c) const { return reference_tail(*w, r, c); }
   };
   Row row(int64_t r) const {
     const int64_t scale_cols = (w->cols + w->block_cols - 1) / w->block_cols;
     return {static_cast<const uint8_t*>(w->data) + r * w->cols, w->block_scale + (r / w->block_rows) * scale_cols,
-            w->block_cols, w, r};
+            w->block_cols, w->cols};
   }
 };
 
 struct Int8Lanes {
+  static constexpr int kWide = 8;  // column order, one vector per load
+  static constexpr bool kPermutes = false;
+  static constexpr bool kScaled = true;
   const Weight* w;
   int64_t group;  // group_size
   struct Row {
     const int8_t* p;
     const float* scale_row;
-    int64_t group;
-    const Weight* w;
-    int64_t r;
-    __m256 scale(int64_t c) const { return _mm256_set1_ps(scale_row[c / group]); }
-    __m256 load8(int64_t c, __m256 s) const {
-      __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + c)));
-      return _mm256_mul_ps(_mm256_cvtepi32_ps(v), s);
+    int64_t group, cols;
+    __m256 scale(int64_t g) const { return _mm256_set1_ps(scale_row[g]); }
+    __m256 load8(int64_t c) const {
+      return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + c))));
     }
-    __m256 tail(int64_t c) const { return reference_tail(*w, r, c); }
+    void load_wide(int64_t c, __m256* out) const { out[0] = load8(c); }
+    __m256 tail(int64_t c) const {
+      alignas(16) int8_t bytes[16] = {};
+      std::memcpy(bytes, p + c, static_cast<size_t>(cols - c));
+      return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes))));
+    }
   };
   Row row(int64_t r) const {
-    return {static_cast<const int8_t*>(w->data) + r * w->cols, w->group_scale + r * w->scale_cols(), group, w, r};
+    return {static_cast<const int8_t*>(w->data) + r * w->cols, w->group_scale + r * w->scale_cols(), group, w->cols};
   }
 };
 
-// Two signed nibbles per byte, even column low: broadcast 4 bytes (8 codes) to every lane, shift lane i's
-// nibble to the top with a per-lane shift, and an arithmetic shift right by 28 sign-extends it.
+// Two signed nibbles per byte, even column low (the stored layout, unchanged).
+// load8: broadcast 4 bytes (8 codes) to every lane, move lane i's nibble to the top with a per-lane shift,
+// and an arithmetic shift right by 28 sign-extends it (column order; used for short groups and tails).
+// load_wide: 32 codes from one 16-byte load sign-extended as 16-bit words into the eight 32-bit lanes, so
+// lane j holds columns 4j..4j+3; vector k (0..3) takes nibble k of every lane with two shifts (one for the
+// top nibble). Vector k lane j is column 4j + k: the kernel order the activations are permuted into.
 struct Int4Lanes {
+  static constexpr bool kScaled = true;
+  static constexpr int kWide = 32;
+  static constexpr bool kPermutes = true;
+  // Kernel-order position of column offset `i` (0..31) inside a 32-column chunk.
+  static constexpr int kernel_position(int i) { return 8 * (i % 4) + i / 4; }
   const Weight* w;
   int64_t group;
   struct Row {
     const uint8_t* p;
     const float* scale_row;
-    int64_t group;
-    const Weight* w;
-    int64_t r;
-    __m256 scale(int64_t c) const { return _mm256_set1_ps(scale_row[c / group]); }
-    __m256 load8(int64_t c, __m256 s) const {
+    int64_t group, cols;
+    __m256 scale(int64_t g) const { return _mm256_set1_ps(scale_row[g]); }
+    static __m256 unpack8(const uint8_t* bytes) {
       int32_t packed;
-      std::memcpy(&packed, p + c / 2, 4);
+      std::memcpy(&packed, bytes, 4);
       __m256i v = _mm256_sllv_epi32(_mm256_set1_epi32(packed), _mm256_setr_epi32(28, 24, 20, 16, 12, 8, 4, 0));
-      return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srai_epi32(v, 28)), s);
+      return _mm256_cvtepi32_ps(_mm256_srai_epi32(v, 28));
     }
-    __m256 tail(int64_t c) const { return reference_tail(*w, r, c); }
+    __m256 load8(int64_t c) const { return unpack8(p + c / 2); }
+    void load_wide(int64_t c, __m256* out) const {
+      const __m256i v = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + c / 2)));
+      out[0] = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(v, 28), 28));
+      out[1] = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(v, 24), 28));
+      out[2] = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(v, 20), 28));
+      out[3] = _mm256_cvtepi32_ps(_mm256_srai_epi32(v, 12));
+    }
+    __m256 tail(int64_t c) const {
+      alignas(4) uint8_t bytes[4] = {};
+      const int64_t n = cols - c;  // 1..7 codes
+      std::memcpy(bytes, p + c / 2, static_cast<size_t>((n + 1) / 2));
+      if (n & 1) bytes[n / 2] &= 0x0f;  // the odd row's last byte has no high code
+      return unpack8(bytes);
+    }
   };
   Row row(int64_t r) const {
     return {static_cast<const uint8_t*>(w->data) + r * w->row_stride_bytes(), w->group_scale + r * w->scale_cols(),
-            group, w, r};
+            group, w->cols};
   }
 };
 
