@@ -13,6 +13,8 @@ packages=(
   libopenblas-dev       # FMA yardstick in benchmarks only (never in the model path)
   clang libclang-rt-14-dev  # libFuzzer targets for the header and config parsers
   python3-jinja2        # tests/hf_tokenizer: renders the trained tokenizer's chat template like transformers
+  libopenmpi-dev openmpi-bin  # expert parallelism across processes and hosts (src/dist/, mpirun)
+  iproute2              # tests/expert_parallel: network namespaces, veth links and tbf shaping (ip, tc)
 )
 # Node.js tests: the server's end-to-end tests drive it with the OpenAI Node SDK (tests/server_e2e), and
 # tests/hf_tokenizer checks tokenizer-train's output with the Hugging Face tokenizers library. Debian's Node.js

@@ -26,12 +26,12 @@ void SequenceCaches::truncate(int64_t tokens) {
   mtp.truncate(std::min(tokens, mtp.size()));
 }
 
-std::unique_ptr<LongcatModel> LongcatModel::load(const std::string& dir, bool report) {
+std::unique_ptr<LongcatModel> LongcatModel::load(const std::string& dir, bool report, const ExpertFilter& owns) {
   auto m = std::unique_ptr<LongcatModel>(new LongcatModel());
   m->cfg_ = load_folder_config(dir);
   m->ckpt_ = std::make_unique<Checkpoint>(dir);
   if (report) report_memory_preflight(dir, m->ckpt_->total_bytes());
-  m->w_ = bind_model_weights(*m->ckpt_, m->cfg_);
+  m->w_ = bind_model_weights(*m->ckpt_, m->cfg_, owns);
   return m;
 }
 
@@ -82,6 +82,7 @@ BatchOutput LongcatModel::forward_batch(const std::vector<BatchItem>& items, con
     S += item.count;
     logit_rows += item.all_logits ? item.count : 1;
   }
+  if (observer_) observer_->before_forward(items);
   std::vector<int32_t> ids(S);
   std::vector<int64_t> positions(S);
   for (size_t k = 0; k < items.size(); ++k) {
@@ -100,7 +101,7 @@ BatchOutput LongcatModel::forward_batch(const std::vector<BatchItem>& items, con
   out.real_experts.assign(S, 0);
   for (int L = 0; L < cfg_.num_layers; ++L) {
     Routing r = scmoe_layer_forward(cfg_, w_.layers[L], L, h.data(), positions.data(), S, spans_of_block(2 * L),
-                                    spans_of_block(2 * L + 1), trace);
+                                    spans_of_block(2 * L + 1), trace, experts_);
     for (int64_t s = 0; s < S; ++s) out.real_experts[s] += r.real_experts_of(s, cfg_.n_routed_experts);
   }
   out.hidden_final.resize(S * H);

@@ -37,6 +37,13 @@ void run_expert(const MlpWeights& expert, const float* x, int64_t hidden, const 
 
 void combine_expert_outputs(const ModelConfig& cfg, const Dispatch& d, const std::vector<std::vector<float>>& outputs,
                             const float* x, int64_t S, float* out) {
+  std::vector<const float*> rows(outputs.size());
+  for (size_t e = 0; e < outputs.size(); ++e) rows[e] = outputs[e].data();
+  combine_expert_outputs(cfg, d, rows, x, S, out);
+}
+
+void combine_expert_outputs(const ModelConfig& cfg, const Dispatch& d, const std::vector<const float*>& outputs,
+                            const float* x, int64_t S, float* out) {
   const int64_t H = cfg.hidden_size;
   std::fill(out, out + S * H, 0.0f);
   // Parallel over hidden columns: every token still sees its experts in ascending id order.
@@ -44,7 +51,7 @@ void combine_expert_outputs(const ModelConfig& cfg, const Dispatch& d, const std
     for (size_t e = 0; e < d.per_expert.size(); ++e) {
       const auto& picks = d.per_expert[e];
       for (size_t i = 0; i < picks.size(); ++i) {
-        const float* y = outputs[e].data() + i * H;
+        const float* y = outputs[e] + i * H;
         float* o = out + picks[i].token * H;
         for (size_t c = c0; c < c1; ++c) o[c] += picks[i].weight * y[c];
       }

@@ -31,6 +31,10 @@ void run_expert(const MlpWeights& expert, const float* x, int64_t hidden, const 
 // in ascending expert id, whatever the batch, so results are batch-invariant. Identity experts add w * x.
 void combine_expert_outputs(const ModelConfig& cfg, const Dispatch& d, const std::vector<std::vector<float>>& outputs,
                             const float* x, int64_t S, float* out);
+// The same sum with expert e's outputs at outputs[e] ([picks of e, hidden]; unused where e has no picks):
+// expert parallelism assembles the outputs it received and sums them here, so its bits equal moe_forward's.
+void combine_expert_outputs(const ModelConfig& cfg, const Dispatch& d, const std::vector<const float*>& outputs,
+                            const float* x, int64_t S, float* out);
 
 // route -> dispatch -> compute -> combine. x [S, hidden] -> out [S, hidden]; returns the routing.
 Routing moe_forward(const ModelConfig& cfg, const MoeWeights& w, const float* x, int64_t S, float* out);
