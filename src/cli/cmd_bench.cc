@@ -69,6 +69,9 @@ int cmd_bench(int argc, char** argv) {
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
+    if (speculative == "mtp" && ep.enabled)
+      throw UsageError("--speculative mtp is not measured under --expert-parallel (it restarts from copied caches)",
+                       "--speculative");
     if (speculative == "mtp" && batch != 1)
       throw UsageError("--speculative mtp is measured at batch 1 (batched drafting is not there yet)", "--batch");
     ThreadPool& pool = ThreadPool::global();

@@ -28,7 +28,7 @@ void StepBroadcaster::before_forward(const std::vector<BatchItem>& items) const 
   std::vector<int64_t> body;
   body.reserve(items.size() * kPerItem + 2 * rows);
   for (const BatchItem& it : items) {
-    body.push_back(static_cast<int64_t>(reinterpret_cast<uintptr_t>(it.caches)));
+    body.push_back(static_cast<int64_t>(it.caches->id));
     body.push_back(it.caches->tokens());
     body.push_back(it.count);
     body.push_back(it.all_logits);

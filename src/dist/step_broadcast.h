@@ -1,7 +1,7 @@
 // Rank 0 owns the API and the tokenizer; the other ranks only follow its forwards. Before each batched forward
-// rank 0 broadcasts the step: for each sequence a key (its caches' address on rank 0), how many tokens its
-// caches hold, and its new ids and positions. A follower keeps a mirror of every sequence's caches, cut back to
-// rank 0's length first (so rank 0's rewinds — rejected drafts, a new sequence at a reused address — carry
+// rank 0 broadcasts the step: for each sequence its caches' id
+// (SequenceCaches::id), how many tokens they hold, and its new ids and positions. A follower keeps a mirror of
+// every sequence's caches, cut back to rank 0's length first (so rank 0's rewinds — rejected drafts — carry
 // over), then runs the same forward, taking part in its exchanges. The MTP head has no experts: rank 0 runs it
 // alone. A stop message ends the followers.
 #pragma once

@@ -1,6 +1,7 @@
 #include "model/longcat_model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <numeric>
 #include <vector>
 
@@ -19,6 +20,11 @@ std::vector<int64_t> consecutive_positions(int64_t first, int64_t count) {
   std::vector<int64_t> positions(count);
   std::iota(positions.begin(), positions.end(), first);
   return positions;
+}
+
+uint64_t fresh_cache_id() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
 }
 
 void SequenceCaches::truncate(int64_t tokens) {

@@ -16,9 +16,26 @@
 
 namespace longcat {
 
+uint64_t fresh_cache_id();
+
 struct SequenceCaches {
   std::vector<LatentKvCache> attention;  // [2 * num_layers]: layer L block i at 2L + i
   LatentKvCache mtp;
+  // Names these caches to the other ranks of an expert-parallel job (dist/step_broadcast.h): moves keep it,
+  // a copy is a new sequence and gets a new one.
+  uint64_t id = fresh_cache_id();
+
+  SequenceCaches() = default;
+  SequenceCaches(const SequenceCaches& o) : attention(o.attention), mtp(o.mtp) {}
+  SequenceCaches& operator=(const SequenceCaches& o) {
+    attention = o.attention;
+    mtp = o.mtp;
+    id = fresh_cache_id();
+    return *this;
+  }
+  SequenceCaches(SequenceCaches&&) = default;
+  SequenceCaches& operator=(SequenceCaches&&) = default;
+
   int64_t tokens() const { return attention.empty() ? 0 : attention[0].size(); }
   void truncate(int64_t tokens);  // drop entries past `tokens` (rejected drafts, rewinds)
 };
