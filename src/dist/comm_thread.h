@@ -1,6 +1,7 @@
-// One thread that makes every MPI call of a rank, one job at a time. A blocking collective on this thread keeps
-// MPI's progress engine turning (OpenMPI's TCP transport moves a large message only while some thread is inside
-// MPI), so the compute thread can run dense work meanwhile: this is how a CPU rank keeps an all-to-all "in
+// One thread that makes every MPI call of a rank, one job at a time. It drives each non-blocking collective to
+// completion (dist/mpi_runtime.h: complete_request), which keeps MPI's progress engine turning — OpenMPI's TCP
+// transport moves a large message only while some thread is inside MPI — so the compute thread can run dense
+// work meanwhile: this is how a CPU rank keeps an all-to-all "in
 // flight". The compute side posts a job and later waits for it; the time it waits is the exposed communication.
 #pragma once
 #include <condition_variable>

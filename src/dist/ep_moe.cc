@@ -81,9 +81,11 @@ void ExpertParallelMoe::begin(const ModelConfig& cfg, const MoeWeights& w, int l
   }
   stats_.dispatch_bytes_sent += static_cast<int64_t>(send_rows_.size() * sizeof(float));
   comm_.post([this] {
-    check_mpi(MPI_Alltoallv(send_rows_.data(), send_counts_.data(), send_displs_.data(), MPI_FLOAT, recv_rows_.data(),
-                            recv_counts_.data(), recv_displs_.data(), MPI_FLOAT, MPI_COMM_WORLD),
-              "MPI_Alltoallv (dispatch)");
+    MPI_Request r;
+    check_mpi(MPI_Ialltoallv(send_rows_.data(), send_counts_.data(), send_displs_.data(), MPI_FLOAT, recv_rows_.data(),
+                             recv_counts_.data(), recv_displs_.data(), MPI_FLOAT, MPI_COMM_WORLD, &r),
+              "MPI_Ialltoallv (dispatch)");
+    complete_request(&r, "MPI_Ialltoallv (dispatch)");
   });
 }
 
@@ -124,9 +126,11 @@ void ExpertParallelMoe::run_experts() {
   stats_.combine_bytes_sent += static_cast<int64_t>(own_outputs_.size() * sizeof(float)) * (N - 1);
   stats_.combine_bytes_received += static_cast<int64_t>((all_outputs_.size() - own_outputs_.size()) * sizeof(float));
   comm_.post([this] {
-    check_mpi(MPI_Allgatherv(own_outputs_.data(), static_cast<int>(own_outputs_.size()), MPI_FLOAT, all_outputs_.data(),
-                             out_counts_.data(), out_displs_.data(), MPI_FLOAT, MPI_COMM_WORLD),
-              "MPI_Allgatherv (combine)");
+    MPI_Request r;
+    check_mpi(MPI_Iallgatherv(own_outputs_.data(), static_cast<int>(own_outputs_.size()), MPI_FLOAT, all_outputs_.data(),
+                              out_counts_.data(), out_displs_.data(), MPI_FLOAT, MPI_COMM_WORLD, &r),
+              "MPI_Iallgatherv (combine)");
+    complete_request(&r, "MPI_Iallgatherv (combine)");
   });
 }
 

@@ -1,6 +1,7 @@
 #include "dist/mpi_runtime.h"
 
 #include <mpi.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -28,6 +29,17 @@ void check_mpi(int rc, const char* call) {
   int len = 0;
   MPI_Error_string(rc, text, &len);
   throw Error(std::string("MPI failed: ") + std::string(text, len) + " (a rank may have died)", call);
+}
+
+void complete_request(void* request, const char* call) {
+  MPI_Request* r = static_cast<MPI_Request*>(request);
+  for (int spins = 0;; ++spins) {
+    int done = 0;
+    check_mpi(MPI_Test(r, &done, MPI_STATUS_IGNORE), call);
+    if (done) return;
+    // A few quick polls first (small exchanges finish within microseconds), then sleep between polls.
+    if (spins > 64) sched_yield();
+  }
 }
 
 MpiRuntime::MpiRuntime() {

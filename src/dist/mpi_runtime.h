@@ -29,4 +29,10 @@ class MpiRuntime {
 // Throws Error naming the MPI call when rc is not MPI_SUCCESS.
 void check_mpi(int rc, const char* call);
 
+// Drives a non-blocking MPI operation to completion from the communication thread: MPI_Test (which turns
+// OpenMPI's progress engine) with short sleeps in between, so waiting for a slow link costs the rank's cores
+// almost nothing, where a blocking call would spin on one of them while the compute thread needs it.
+// `request` is an MPI_Request (void* keeps mpi.h out of this header).
+void complete_request(void* request, const char* call);
+
 }  // namespace longcat::dist

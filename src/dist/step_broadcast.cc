@@ -16,7 +16,11 @@ constexpr int kPerItem = 4;  // key, cached tokens, count, all_logits
 
 void bcast(CommThread& comm, void* data, int64_t count, MPI_Datatype type, const char* what) {
   if (count > INT32_MAX) throw Error("step too large to broadcast", what);
-  comm.run([&] { check_mpi(MPI_Bcast(data, static_cast<int>(count), type, 0, MPI_COMM_WORLD), what); });
+  comm.run([&] {
+    MPI_Request r;
+    check_mpi(MPI_Ibcast(data, static_cast<int>(count), type, 0, MPI_COMM_WORLD, &r), what);
+    complete_request(&r, what);
+  });
 }
 }  // namespace
 

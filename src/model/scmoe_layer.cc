@@ -38,15 +38,14 @@ Routing scmoe_layer_forward(const ModelConfig& cfg, const ScMoeLayerWeights& w, 
 
   swiglu_mlp(w.mlp[0], shortcut.data(), S, block.data());
   for (int64_t i = 0; i < n; ++i) h[i] += block[i];
+  if (overlapped) experts->run_experts();  // stage 3: expert GEMMs; then the combine goes in flight
 
   rms_norm_rows(h, w.input_norm[1].data(), eps, S, H, normed.data());
   mla_attention(cfg, w.attn[1], normed.data(), positions, S, spans1, block.data());
   trace_f32(trace, prefix + "attn.1.out", S, H, block.data());
   for (int64_t i = 0; i < n; ++i) h[i] += block[i];
 
-  if (overlapped) experts->run_experts();  // stage 3: expert GEMMs; the combine goes in flight
-
-  // Stage 4 (sbo): the last dense FFN runs while the combine travels.
+  // Stage 4 (sbo): the second attention and the last dense FFN run while the combine travels.
   rms_norm_rows(h, w.post_attention_norm[1].data(), eps, S, H, normed.data());
   swiglu_mlp(w.mlp[1], normed.data(), S, block.data());
   if (overlapped) routing = experts->finish(moe_out.data());
