@@ -84,6 +84,22 @@ for model in "$repo/tests/data/models/tiny" "$work/ep-small"; do
   echo "ok: $(basename "$model") greedy ids under -np 2 and 3 equal one process's"
 done
 
+# MTP self-speculation (rank 0 drafts alone; followers mirror the verify forwards and the rewinds).
+"$bin" generate --model "$work/ep-small" --ids 5,17,42 --temperature 0 --max-new-tokens 30 --ignore-eos --json \
+  --threads 1 --speculative mtp 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['ids'])" >"$work/ref.ids"
+timeout 120 "${mpi[@]}" -np 3 "$bin" generate --model "$work/ep-small" --ids 5,17,42 --temperature 0 --max-new-tokens 30 \
+  --ignore-eos --json --threads 1 --speculative mtp --expert-parallel 2>"$work/err" |
+  python3 -c "import json,sys; print(json.load(sys.stdin)['ids'])" >"$work/ep.ids" || fail "generate --speculative mtp"
+cmp -s "$work/ref.ids" "$work/ep.ids" || fail "generate --speculative mtp -np 3: ids differ"
+echo "ok: greedy ids with MTP speculation under -np 3 equal one process's"
+# Batched decode (several sequences per forward) under both schedules.
+for overlap in none sbo; do
+  timeout 120 "${mpi[@]}" -np 3 "$bin" bench --model "$work/ep-small" --skip-limits --prompt-len 6 --gen 4 --batch 3 \
+    --threads 1 --expert-parallel --overlap $overlap >/dev/null 2>"$work/err" || fail "bench --batch 3 --overlap $overlap"
+  python3 "$here/check_stats.py" 3 12 <"$work/err" >/dev/null || fail "bench --batch 3: ep-stats"
+done
+echo "ok: batched decode (bench --batch 3) under -np 3, both schedules"
+
 # More ranks than experts: a usage error on every rank, exit 2.
 set +e
 timeout 60 "${mpi[@]}" -np 9 "$bin" logits --model "$repo/tests/data/models/tiny" --ids 1,2 --out "$work/x.safetensors" \
