@@ -15,6 +15,8 @@ packages=(
   python3-jinja2        # tests/hf_tokenizer: renders the trained tokenizer's chat template like transformers
   chromium              # tests/web_e2e: the web chat page of `serve` in a real headless browser (playwright-core
                         # drives it; Playwright's own browser download is never used)
+  libopenmpi-dev openmpi-bin  # expert parallelism across processes and hosts (src/dist/, mpirun)
+  iproute2              # tests/expert_parallel: network namespaces, veth links and tbf shaping (ip, tc)
 )
 # Node.js tests: the server's end-to-end tests drive it with the OpenAI Node SDK (tests/server_e2e), and
 # tests/hf_tokenizer checks tokenizer-train's output with the Hugging Face tokenizers library. Debian's Node.js

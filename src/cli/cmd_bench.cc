@@ -9,6 +9,7 @@
 #include "cli/bench_speculative.h"
 #include "cli/cli_common.h"
 #include "cli/command.h"
+#include "cli/expert_parallel_options.h"
 #include "cli/machine_limits.h"
 #include "cli/step_routing.h"
 #include "kernels/ops.h"
@@ -24,10 +25,18 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Faults every page of the mapped weights in, so the runs below measure reads, not page faults.
-void touch_weights(const Checkpoint& ck) {
+// Faults every page of the mapped weights in, so the runs below measure reads, not page faults. Under expert
+// parallelism only this rank's experts (the bound ones): the others' pages must stay untouched.
+void touch_weights(const LongcatModel& model) {
+  const Checkpoint& ck = model.checkpoint();
+  const auto& experts = model.weights().layers.empty() ? std::vector<MlpWeights>{} : model.weights().layers[0].moe.experts;
   unsigned sum = 0;
   for (const auto& name : ck.tensor_names()) {
+    const size_t at = name.find(".mlp.experts.");
+    if (at != std::string::npos) {
+      const int e = std::atoi(name.c_str() + at + 13);
+      if (e >= 0 && e < static_cast<int>(experts.size()) && !experts[e].gate_proj.data) continue;
+    }
     TensorView t = ck.tensor(name);
     for (size_t i = 0; i < t.nbytes; i += 4096) sum += t.data[i];
   }
@@ -43,6 +52,7 @@ int cmd_bench(int argc, char** argv) {
   std::string model_dir, speculative = "none";
   int prompt_len = 512, gen = 64, batch = 1, draft_tokens = 1, threads;
   bool json = false, skip_limits = false;
+  ExpertParallelOptions ep;
   app.add_option("--model", model_dir, "Hugging Face style model folder")->required();
   app.add_option("--prompt-len", prompt_len, "prefill length")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--gen", gen, "decoded tokens")->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -55,9 +65,13 @@ int cmd_bench(int argc, char** argv) {
   app.add_flag("--skip-limits", skip_limits, "do not measure bandwidth and sgemm (ratios are then omitted)");
   app.add_flag("--json", json, "one JSON object on stdout");
   add_threads_option(app, &threads);
+  add_expert_parallel_options(app, &ep);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
+    if (speculative == "mtp" && ep.enabled)
+      throw UsageError("--speculative mtp is not measured under --expert-parallel (it restarts from copied caches)",
+                       "--speculative");
     ThreadPool& pool = ThreadPool::global();
     double bandwidth = 0, sgemm = 0;
     std::string sgemm_note;
@@ -66,10 +80,11 @@ int cmd_bench(int argc, char** argv) {
       bandwidth = measure_read_bandwidth(pool);
       sgemm = measure_sgemm_flops(pool.size(), &sgemm_note);
     }
-    auto model = LongcatModel::load(model_dir, false);
+    return with_model(ep, model_dir, false, [&](const LongcatModel& loaded) {
+    const LongcatModel* model = &loaded;
     const ModelConfig& cfg = model->config();
     const int64_t V = cfg.vocab_size;
-    touch_weights(model->checkpoint());
+    touch_weights(*model);
 
     std::vector<int32_t> ids(prompt_len);
     std::vector<int64_t> pos(prompt_len);
@@ -234,6 +249,7 @@ int cmd_bench(int argc, char** argv) {
                   sp["draft_seconds"].get<double>());
     }
     return 0;
+    });
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/command.h"
+#include "cli/expert_parallel_options.h"
 #include "cli/expert_colors.h"
 #include "cli/generation_options.h"
 #include "model/longcat_model.h"
@@ -23,6 +24,7 @@ int cmd_generate(int argc, char** argv) {
   bool json = false, chat = false, show_experts = false;
   std::string speculative = "none";
   int draft_tokens = 1, threads;
+  ExpertParallelOptions ep;
   app.add_option("--model", model_dir, "Hugging Face style model folder")->required();
   auto* ids_opt = app.add_option("--ids", ids_csv, "prompt as comma-separated token ids, used verbatim");
   auto* prompt_opt = app.add_option("--prompt", prompt_text, "prompt text, tokenized with the model's tokenizer.json");
@@ -36,13 +38,15 @@ int cmd_generate(int argc, char** argv) {
   app.add_option("--experts-svg", experts_svg_path, "also write the coloured tokens as an SVG picture");
   app.add_flag("--json", json, "one JSON line: ids, text, finish_reason, stats");
   add_threads_option(app, &threads);
+  add_expert_parallel_options(app, &ep);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
     apply_speculative_options(speculative, draft_tokens, &opts.gen);
     if (ids_csv.empty() && prompt_text.empty()) throw UsageError("give --ids or --prompt", "generate");
     if (!system_text.empty() && !chat) throw UsageError("--system needs --chat", "--system");
-    auto model = LongcatModel::load(model_dir);
+    return with_model(ep, model_dir, true, [&](const LongcatModel& loaded) {
+    const LongcatModel* model = &loaded;
     auto tok = load_model_tokenizer(model_dir);
     std::vector<int32_t> prompt;
     if (!ids_csv.empty()) {
@@ -137,6 +141,7 @@ int cmd_generate(int argc, char** argv) {
       if (r.speculative) std::fprintf(stderr, "%s\n", speculative_stats_line(*r.speculative).c_str());
     }
     return 0;
+    });
   });
 }
 

@@ -1,6 +1,7 @@
 // `longcat logits`: one prefill at positions 0..T-1, logits (and MTP logits) written as F32 safetensors.
 #include "cli/cli_common.h"
 #include "cli/command.h"
+#include "cli/expert_parallel_options.h"
 #include "io/safetensors.h"
 #include "kernels/ops.h"
 #include "model/longcat_model.h"
@@ -14,16 +15,19 @@ int cmd_logits(int argc, char** argv) {
   std::string model_dir, ids_csv, out_path;
   bool mtp = false;
   int threads;
+  ExpertParallelOptions ep;
   app.add_option("--model", model_dir, "Hugging Face style model folder")->required();
   app.add_option("--ids", ids_csv, "comma-separated token ids, used verbatim")->required();
   app.add_option("--out", out_path, "output .safetensors file")->required();
   app.add_flag("--mtp", mtp, "also write `mtp_logits` [T, vocab] from the MTP head");
   add_threads_option(app, &threads);
+  add_expert_parallel_options(app, &ep);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
     const std::vector<int32_t> ids = parse_id_list(ids_csv, "--ids");
-    auto model = LongcatModel::load(model_dir);
+    return with_model(ep, model_dir, true, [&](const LongcatModel& loaded) {
+    const LongcatModel* model = &loaded;
     model->check_ids(ids.data(), ids.size(), "--ids");
     const int64_t T = ids.size(), V = model->config().vocab_size;
     const std::vector<int64_t> pos = consecutive_positions(0, T);
@@ -41,6 +45,7 @@ int cmd_logits(int argc, char** argv) {
     }
     write_safetensors(out_path, tensors);
     return 0;
+    });
   });
 }
 

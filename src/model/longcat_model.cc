@@ -1,6 +1,7 @@
 #include "model/longcat_model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <numeric>
 #include <vector>
 
@@ -22,17 +23,22 @@ std::vector<int64_t> consecutive_positions(int64_t first, int64_t count) {
   return positions;
 }
 
+uint64_t fresh_cache_id() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
+}
+
 void SequenceCaches::truncate(int64_t tokens) {
   for (auto& c : attention) c.truncate(std::min(tokens, c.size()));
   mtp.truncate(std::min(tokens, mtp.size()));
 }
 
-std::unique_ptr<LongcatModel> LongcatModel::load(const std::string& dir, bool report) {
+std::unique_ptr<LongcatModel> LongcatModel::load(const std::string& dir, bool report, const ExpertFilter& owns) {
   auto m = std::unique_ptr<LongcatModel>(new LongcatModel());
   m->cfg_ = load_folder_config(dir);
   m->ckpt_ = std::make_unique<Checkpoint>(dir);
   if (report) report_memory_preflight(dir, m->ckpt_->total_bytes());
-  m->w_ = bind_model_weights(*m->ckpt_, m->cfg_);
+  m->w_ = bind_model_weights(*m->ckpt_, m->cfg_, owns);
   return m;
 }
 
@@ -97,6 +103,7 @@ void LongcatModel::forward_batch(const std::vector<BatchItem>& items, BatchOutpu
     S += item.count;
     logit_rows += item.all_logits ? item.count : 1;
   }
+  if (observer_) observer_->before_forward(items);
   ScratchFrame scratch;
   int32_t* ids = scratch.take<int32_t>(S);
   int64_t* positions = scratch.take<int64_t>(S);
@@ -119,7 +126,7 @@ void LongcatModel::forward_batch(const std::vector<BatchItem>& items, BatchOutpu
     fill_spans(2 * L, spans);
     fill_spans(2 * L + 1, spans + n_items);
     scmoe_layer_forward(cfg_, w_.layers[L], L, h, positions, S, SpanList{spans, n_items},
-                        SpanList{spans + n_items, n_items}, trace, &routing);
+                        SpanList{spans + n_items, n_items}, trace, &routing, experts_);
     for (int64_t s = 0; s < S; ++s) out.real_experts[s] += routing.real_experts_of(s, cfg_.n_routed_experts);
   }
   out.hidden_final.resize(S * H);

@@ -11,13 +11,31 @@
 #include "io/model_config.h"
 #include "model/latent_kv_cache.h"
 #include "model/model_weights.h"
+#include "model/moe_executor.h"
 #include "model/trace.h"
 
 namespace longcat {
 
+uint64_t fresh_cache_id();
+
 struct SequenceCaches {
   std::vector<LatentKvCache> attention;  // [2 * num_layers]: layer L block i at 2L + i
   LatentKvCache mtp;
+  // Names these caches to the other ranks of an expert-parallel job (dist/step_broadcast.h): moves keep it,
+  // a copy is a new sequence and gets a new one.
+  uint64_t id = fresh_cache_id();
+
+  SequenceCaches() = default;
+  SequenceCaches(const SequenceCaches& o) : attention(o.attention), mtp(o.mtp) {}
+  SequenceCaches& operator=(const SequenceCaches& o) {
+    attention = o.attention;
+    mtp = o.mtp;
+    id = fresh_cache_id();
+    return *this;
+  }
+  SequenceCaches(SequenceCaches&&) = default;
+  SequenceCaches& operator=(SequenceCaches&&) = default;
+
   int64_t tokens() const { return attention.empty() ? 0 : attention[0].size(); }
   void truncate(int64_t tokens);  // drop entries past `tokens` (rejected drafts, rewinds)
   void reserve(int64_t tokens);   // room for `tokens` entries in every cache (no reallocation up to there)
@@ -49,11 +67,27 @@ struct BatchOutput {
   std::vector<int> real_experts;    // [total rows] real experts used per token, summed over layers
 };
 
+// Told of every batched forward before it runs: under expert parallelism rank 0 broadcasts the step (ids,
+// positions, which caches) so the other ranks run the same forward and take part in its exchanges.
+class ForwardObserver {
+ public:
+  virtual ~ForwardObserver() = default;
+  virtual void before_forward(const std::vector<BatchItem>& items) const = 0;
+};
+
 class LongcatModel {
  public:
   // Loads config, maps the checkpoint and binds all weights; prints the pre-flight memory check to stderr
   // when `report` is set.
-  static std::unique_ptr<LongcatModel> load(const std::string& dir, bool report = true);
+  // `owns` limits the FFN experts bound (expert parallelism: this rank's slice; model_weights.h).
+  static std::unique_ptr<LongcatModel> load(const std::string& dir, bool report = true, const ExpertFilter& owns = {});
+
+  // Expert parallelism (src/dist/): every ScMoE layer's MoE runs through `experts`, and `observer` hears of
+  // each forward first. Both outlive the model's use; nullptr restores the local path.
+  void set_expert_parallel(MoeExecutor* experts, const ForwardObserver* observer) {
+    experts_ = experts;
+    observer_ = observer;
+  }
 
   const ModelConfig& config() const { return cfg_; }
   const ModelWeights& weights() const { return w_; }
@@ -84,6 +118,8 @@ class LongcatModel {
   ModelConfig cfg_;
   std::unique_ptr<Checkpoint> ckpt_;
   ModelWeights w_;
+  MoeExecutor* experts_ = nullptr;
+  const ForwardObserver* observer_ = nullptr;
 };
 
 }  // namespace longcat

@@ -134,7 +134,7 @@ Weight bind_linear(const Checkpoint& ckpt, const std::string& name, int64_t rows
   return w;
 }
 
-ModelWeights bind_model_weights(const Checkpoint& ck, const ModelConfig& c) {
+ModelWeights bind_model_weights(const Checkpoint& ck, const ModelConfig& c, const ExpertFilter& owns) {
   const int64_t H = c.hidden_size, V = c.vocab_size, E = c.total_experts();
   ModelWeights m;
   m.embed = bind_linear(ck, "model.embed_tokens.weight", V, H, c);
@@ -150,8 +150,10 @@ ModelWeights bind_model_weights(const Checkpoint& ck, const ModelConfig& c) {
     }
     lw.moe.router = bind_linear(ck, p + "mlp.router.classifier.weight", E, H, c);
     lw.moe.score_correction = bind_vector(ck, p + "mlp.router.e_score_correction_bias", E);
+    lw.moe.experts.resize(c.n_routed_experts);
     for (int e = 0; e < c.n_routed_experts; ++e)
-      lw.moe.experts.push_back(bind_mlp(ck, p + "mlp.experts." + std::to_string(e) + ".", c.expert_ffn_hidden_size, c));
+      if (!owns || owns(e))
+        lw.moe.experts[e] = bind_mlp(ck, p + "mlp.experts." + std::to_string(e) + ".", c.expert_ffn_hidden_size, c);
     m.layers.push_back(std::move(lw));
   }
   m.final_norm = bind_vector(ck, "model.norm.weight", H);

@@ -2,6 +2,7 @@
 // checked against the config's shapes. Linear weights stay in the mapped files; norms and router biases
 // (tiny) are converted to float32.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,13 @@ struct ModelWeights {
   MtpWeights mtp;
 };
 
+// Which FFN experts (by index, the same in every layer) this process binds. Under expert parallelism a rank
+// owns a slice: the others stay unbound (empty Weights) and their bytes in the mapped files are never
+// touched, so they cost address space but no memory. Empty: every expert.
+using ExpertFilter = std::function<bool(int expert)>;
+
 // Binds every tensor; Error names the missing tensor or the one whose shape disagrees with the config.
-ModelWeights bind_model_weights(const Checkpoint& ckpt, const ModelConfig& cfg);
+ModelWeights bind_model_weights(const Checkpoint& ckpt, const ModelConfig& cfg, const ExpertFilter& owns = {});
 
 // A linear weight as a Weight (F32/BF16/F16 in place, F8_E4M3 with its <name>_scale_inv block scales).
 Weight bind_linear(const Checkpoint& ckpt, const std::string& name, int64_t rows, int64_t cols,
