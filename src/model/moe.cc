@@ -19,8 +19,17 @@ void dispatch_tokens(const ModelConfig& cfg, const Routing& r, Dispatch* out) {
   // clear() keeps each list's capacity, so a reused Dispatch stops allocating once warm.
   d.per_expert.resize(cfg.n_routed_experts);
   d.per_zero_expert.resize(cfg.zero_expert_num);
-  for (auto& picks : d.per_expert) picks.clear();
-  for (auto& picks : d.per_zero_expert) picks.clear();
+  // Room for every token in every list up front: an expert picked for the first time late in a generation
+  // must not allocate then (the decode loop's no-allocation contract).
+  const size_t tokens = static_cast<size_t>(r.tokens);
+  for (auto& picks : d.per_expert) {
+    picks.clear();
+    if (picks.capacity() < tokens) picks.reserve(tokens);
+  }
+  for (auto& picks : d.per_zero_expert) {
+    picks.clear();
+    if (picks.capacity() < tokens) picks.reserve(tokens);
+  }
   d.real_picks = d.zero_picks = 0;
   for (int64_t s = 0; s < r.tokens; ++s)
     for (int64_t j = 0; j < r.k; ++j) {
