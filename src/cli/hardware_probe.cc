@@ -117,6 +117,21 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool) {
   hw.weight_stream_bandwidth["bf16"] = hw.batched_weight_bandwidth[1];
   hw.matrix_flops = 2.0 * 64 * kRows * kCols * hw.batched_weight_bandwidth[64] / static_cast<double>(big.bytes());
 
+  // The same 256 MiB cut into a run of distinct matrices of one size (rows of 2048 bf16, 4 KiB), multiplied
+  // one after another: what a decode step does with its many small matrices (docs/planner.md).
+  std::fprintf(stderr, "plan: matrix-vector kernel over runs of 0.5..128 MiB matrices...\n");
+  constexpr int64_t kRunCols = 2048;
+  const int64_t total_rows = big.bytes() / (kRunCols * 2);
+  for (int64_t mib2 : {1, 4, 16, 64, 256}) {  // matrix size in units of 0.5 MiB
+    const int64_t rows = mib2 * (512 * 1024) / (kRunCols * 2), count = total_rows / rows;
+    const auto* base = static_cast<const uint16_t*>(mapped.data());
+    const double t = median_of(5, [&] {
+      for (int64_t k = 0; k < count; ++k)
+        matmul(bf16_view(base + k * rows * kRunCols, rows, kRunCols), x.data(), 1, y.data(), &pool);
+    });
+    hw.matrix_size_bandwidth[static_cast<double>(rows * kRunCols * 2)] = static_cast<double>(count * rows * kRunCols * 2) / t;
+  }
+
   // The other formats streaming (matrix-vector), converted from the same weight and mapped the same way.
   std::fprintf(stderr, "plan: matrix-vector kernel for fp8, int8, int4...\n");
   for (auto [name, format] : {std::pair{"fp8", WeightFormat::FP8_BLOCK}, std::pair{"int8", WeightFormat::INT8},

@@ -29,6 +29,7 @@ AttentionWork attention_block_work(const ModelShape& m, const Deployment& d) {
     w.projections.gemm_flops = 2 * s.tokens * proj_params;
     w.projections.weight_bytes = proj_params * wb;
     w.projections.ops = 1 /* norm */ + (a.q_lora > 0 ? 2 : 1) /* q */ + 1 /* kv_a */ + 1 /* absorb */;
+    w.projections.matrix_bytes = w.projections.weight_bytes / ((a.q_lora > 0 ? 2 : 1) + 2);  // q, kv_a, kv_b's key half
     // Latent attention: per head and visible key, a (kv_lora + rope) dot for the score and a kv_lora axpy.
     const double out_params = (h * v * kvr /* kv_b's value half */ + h * v * H /* o_proj */) / s.tp;
     w.core.attention_flops = 2 * s.tokens * L * (h / s.tp) * (2 * kvr + rope);
@@ -36,18 +37,21 @@ AttentionWork attention_block_work(const ModelShape& m, const Deployment& d) {
     w.core.weight_bytes = out_params * wb;
     w.core.cache_bytes = s.tokens * L * (kvr + rope) * cb;  // the latent serves every head: not divided
     w.core.ops = 3;                                          // attend, absorb v, o_proj
+    w.core.matrix_bytes = w.core.weight_bytes / 2;           // kv_b's value half, o_proj
   } else {
     const double hd = a.head_dim, kv_per_device = std::ceil(static_cast<double>(a.kv_heads) / s.tp);
     const double proj_params = H * hd * (h / s.tp + 2 * kv_per_device);  // q, k, v
     w.projections.gemm_flops = 2 * s.tokens * proj_params;
     w.projections.weight_bytes = proj_params * wb;
     w.projections.ops = 1 /* norm */ + 3;
+    w.projections.matrix_bytes = w.projections.weight_bytes / 3;
     const double out_params = h * hd * H / s.tp;
     w.core.attention_flops = 2 * s.tokens * L * (h / s.tp) * (2 * hd);  // q.k and p.v per head and key
     w.core.gemm_flops = 2 * s.tokens * out_params;
     w.core.weight_bytes = out_params * wb;
     w.core.cache_bytes = s.tokens * L * 2 * kv_per_device * hd * cb;
     w.core.ops = 2;  // attend, o_proj
+    w.core.matrix_bytes = w.core.weight_bytes;
   }
   return w;
 }
@@ -58,6 +62,7 @@ Work mlp_work(int64_t hidden, int64_t ffn, double tokens, double weight_bytes) {
   w.gemm_flops = 2 * tokens * params;
   w.weight_bytes = params * weight_bytes;
   w.ops = 1 /* norm */ + 3;
+  w.matrix_bytes = w.weight_bytes / 3;  // gate, up, down
   return w;
 }
 
@@ -67,6 +72,7 @@ Work router_work(const ModelShape& m, double tokens, double weight_bytes) {
   w.gemm_flops = 2 * tokens * params;
   w.weight_bytes = params * weight_bytes;
   w.ops = 1;
+  w.matrix_bytes = w.weight_bytes;
   return w;
 }
 
@@ -82,6 +88,7 @@ Work experts_work(const ModelShape& m, const Deployment& d) {
   w.gemm_flops = 2 * d.batch_per_device * d.real_experts * per_expert;
   w.weight_bytes = touched * per_expert * weight_bytes_per_param(d.weights);
   w.ops = 3 * touched;
+  w.matrix_bytes = per_expert * weight_bytes_per_param(d.weights) / 3;
   return w;
 }
 
@@ -100,6 +107,7 @@ Work head_work(const ModelShape& m, const Deployment& d) {
   w.gemm_flops = 2 * B * params;
   w.weight_bytes = params * wb + B * m.hidden * wb;  // lm_head + one embedding row per token
   w.ops = 2;                                          // final norm, lm_head
+  w.matrix_bytes = params * wb;
   return w;
 }
 

@@ -76,6 +76,20 @@ TEST(PlanRoofline, SlowestLegPlusLatency) {
   EXPECT_STREQ(t.bound, "network");
   hw.all_to_all_bandwidth = 0;
   EXPECT_THROW(roofline(c, hw, "bf16"), UsageError);
+  // Small matrices stream at the measured size table's fraction of the large-matrix rate.
+  HardwareProfile sized = cpu;
+  sized.matrix_size_bandwidth = {{10.0, 1.0}, {1000.0, 4.0}};
+  m.matrix_bytes = 10;  // a quarter of the largest size's rate
+  EXPECT_DOUBLE_EQ(roofline(m, sized, "bf16").seconds, 40 / (2.5 * 0.25));
+  m.matrix_bytes = 0;  // unknown size: the large-matrix rate
+  EXPECT_DOUBLE_EQ(roofline(m, sized, "bf16").seconds, 40 / 2.5);
+  // A sum of works keeps the byte-weighted matrix size.
+  Work a, b;
+  a.weight_bytes = 30;
+  a.matrix_bytes = 10;
+  b.weight_bytes = 10;
+  b.matrix_bytes = 50;
+  EXPECT_DOUBLE_EQ((a + b).matrix_bytes, (30 * 10 + 10 * 50) / 40.0);
 }
 
 TEST(PlanDecodeCost, MlaBlockCountedByHand) {
@@ -91,6 +105,9 @@ TEST(PlanDecodeCost, MlaBlockCountedByHand) {
   // Per token, head and key: 2 x (3 + 1) for the score + 2 x 3 for the weighted latent.
   EXPECT_DOUBLE_EQ(a.core.attention_flops, 3 * 5 * 2 * (2 * 4 + 2 * 3));
   EXPECT_DOUBLE_EQ(a.core.cache_bytes, 3 * 5 * 4 * 2);
+  // Matrix sizes: the projections' four matrices (q_a, q_b, kv_a, key half), the core's two (value half, o_proj).
+  EXPECT_DOUBLE_EQ(a.projections.matrix_bytes, 200.0 / 4);
+  EXPECT_DOUBLE_EQ(a.core.matrix_bytes, 88.0 / 2);
 }
 
 TEST(PlanDecodeCost, GqaBlockUnderTensorParallelism) {
@@ -120,6 +137,7 @@ TEST(PlanDecodeCost, MlpRouterAndHead) {
   const Work mlp = mlp_work(8, 5, 3, 2);
   EXPECT_DOUBLE_EQ(mlp.gemm_flops, 2 * 3 * 120);
   EXPECT_DOUBLE_EQ(mlp.weight_bytes, 240);
+  EXPECT_DOUBLE_EQ(mlp.matrix_bytes, 80);  // gate, up, down: 8 x 5 x 2 bytes each
   ModelShape m = tiny_mla();
   m.zero_experts = 2;
   const Work router = router_work(m, 3, 2);
@@ -127,6 +145,7 @@ TEST(PlanDecodeCost, MlpRouterAndHead) {
   const Work head = head_work(m, batch3_context5());
   EXPECT_DOUBLE_EQ(head.gemm_flops, 2 * 3 * 80);
   EXPECT_DOUBLE_EQ(head.weight_bytes, 80 * 2 + 3 * 8 * 2);
+  EXPECT_DOUBLE_EQ(head.matrix_bytes, 80 * 2);  // lm_head
 }
 
 TEST(PlanDecodeCost, ExpertsPerDeviceAndTouched) {

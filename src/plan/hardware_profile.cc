@@ -57,13 +57,25 @@ double HardwareProfile::weight_bandwidth_at(const std::string& format, double n)
   return base * at(std::max(1.0, n)) / at(1.0);
 }
 
+double HardwareProfile::matrix_size_factor(double m) const {
+  const auto& t = matrix_size_bandwidth;
+  if (t.empty() || m <= 0) return 1.0;
+  const double top = std::prev(t.end())->second;
+  if (m <= t.begin()->first) return t.begin()->second / top;
+  if (m >= std::prev(t.end())->first) return 1.0;
+  auto hi = t.lower_bound(m);
+  auto lo = std::prev(hi);
+  const double f = std::log(m / lo->first) / std::log(hi->first / lo->first);
+  return std::exp((1 - f) * std::log(lo->second) + f * std::log(hi->second)) / top;
+}
+
 HardwareProfile parse_hardware_profile(const nlohmann::json& j, const std::string& file) {
   if (!j.is_object()) throw Error("a hardware description must be a JSON object", file);
   static const std::set<std::string> known = {"name",           "matrix_flops", "attention_flops",
                                               "memory_bandwidth", "memory_bytes", "all_to_all_bandwidth",
                                               "price_per_hour", "op_latency",   "weight_stream_bandwidth",
                                               "compute_memory_overlap", "batched_weight_bandwidth",
-                                              "notes"};
+                                              "matrix_size_bandwidth", "notes"};
   for (const auto& [key, value] : j.items())
     if (!known.count(key)) throw Error("unknown field", file + ": " + key);
   HardwareProfile hw;
@@ -107,6 +119,22 @@ HardwareProfile parse_hardware_profile(const nlohmann::json& j, const std::strin
       hw.batched_weight_bandwidth[n] = number_field(b, tokens, file + ": batched_weight_bandwidth", true, true, 0);
     }
   }
+  if (j.contains("matrix_size_bandwidth")) {
+    const auto& b = j.at("matrix_size_bandwidth");
+    if (!b.is_object()) throw Error("must be an object {bytes per matrix: bytes/s}", file + ": matrix_size_bandwidth");
+    for (const auto& [bytes, value] : b.items()) {
+      size_t used = 0;
+      double m = 0;
+      try {
+        m = std::stod(bytes, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != bytes.size() || !(m >= 1))
+        throw Error("key is not a matrix size in bytes >= 1", file + ": matrix_size_bandwidth." + bytes);
+      hw.matrix_size_bandwidth[m] = number_field(b, bytes, file + ": matrix_size_bandwidth", true, true, 0);
+    }
+  }
   if (j.contains("notes")) {
     if (!j.at("notes").is_string()) throw Error("must be a string", file + ": notes");
     hw.notes = j.at("notes").get<std::string>();
@@ -135,6 +163,11 @@ nlohmann::json hardware_profile_to_json(const HardwareProfile& hw) {
     nlohmann::ordered_json b;
     for (const auto& [n, bw] : hw.batched_weight_bandwidth) b[std::to_string(n)] = bw;
     j["batched_weight_bandwidth"] = b;
+  }
+  if (!hw.matrix_size_bandwidth.empty()) {
+    nlohmann::ordered_json b;
+    for (const auto& [m, bw] : hw.matrix_size_bandwidth) b[std::to_string(static_cast<long long>(m))] = bw;
+    j["matrix_size_bandwidth"] = b;
   }
   if (!hw.notes.empty()) j["notes"] = hw.notes;
   return j;

@@ -30,12 +30,20 @@ struct HardwareProfile {
   // multiplies n tokens, by n. A CPU's kernel is not bandwidth-bound beyond n ~ 2: this table is its
   // roofline, compute included. Absent: weights stream at weight_bandwidth() and FLOPs are counted apart.
   std::map<int, double> batched_weight_bandwidth;
+  // Optional (measured machines): bytes/s the bf16 matrix-vector kernel streams through a run of distinct
+  // matrices of each size (bytes per matrix; rows of 4 KiB). Each matrix is a separate product: the
+  // prefetchers ramp up again and the threads hand off once per matrix, so small matrices stream slower.
+  // A part whose matrices are m bytes streams at its rate x matrix_size_factor(m). Absent: factor 1.
+  std::map<double, double> matrix_size_bandwidth;
   std::string notes;
 
   double weight_bandwidth(const std::string& format) const;
   // weight_bandwidth(format) scaled by the batched table at n tokens per weight: log-linear between measured
   // points, and a constant FLOP rate (bandwidth x largest n / n) beyond the last one.
   double weight_bandwidth_at(const std::string& format, double tokens_per_weight) const;
+  // matrix_size_bandwidth at m bytes over its value at the largest size measured: log-linear in m between
+  // measured sizes, the smallest size's ratio below them, 1 above them, and 1 for m <= 0 (size unknown).
+  double matrix_size_factor(double matrix_bytes) const;
 };
 
 // Field-by-field validation; throws Error naming the file and the field.

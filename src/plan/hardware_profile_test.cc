@@ -56,6 +56,26 @@ TEST(PlanHardware, BatchedKernelTable) {
   EXPECT_THROW(parse_hardware_profile(j, "hw.json"), Error);
 }
 
+TEST(PlanHardware, MatrixSizeTableScalesSmallMatrices) {
+  nlohmann::json j = minimal();
+  EXPECT_DOUBLE_EQ(parse_hardware_profile(j, "hw.json").matrix_size_factor(1e6), 1.0);  // no table: 1
+  j["matrix_size_bandwidth"] = {{"1000", 4.0}, {"100000", 16.0}, {"10000000", 20.0}};
+  const HardwareProfile hw = parse_hardware_profile(j, "hw.json");
+  EXPECT_DOUBLE_EQ(hw.matrix_size_factor(1e7), 1.0);        // the largest size measured
+  EXPECT_DOUBLE_EQ(hw.matrix_size_factor(1e9), 1.0);        // larger: as the largest
+  EXPECT_DOUBLE_EQ(hw.matrix_size_factor(1e5), 16.0 / 20);  // a measured point
+  EXPECT_DOUBLE_EQ(hw.matrix_size_factor(10), 4.0 / 20);    // smaller than measured: the smallest's ratio
+  EXPECT_NEAR(hw.matrix_size_factor(1e4), 8.0 / 20, 1e-12);  // log-linear: sqrt(4 x 16) = 8 halfway in log m
+  EXPECT_DOUBLE_EQ(hw.matrix_size_factor(0), 1.0);          // size unknown
+  // It survives a round trip through the file format.
+  const HardwareProfile back = parse_hardware_profile(hardware_profile_to_json(hw), "hw.json");
+  EXPECT_EQ(back.matrix_size_bandwidth, hw.matrix_size_bandwidth);
+  j["matrix_size_bandwidth"] = {{"half", 1.0}};
+  EXPECT_EQ(error_of(j), "key is not a matrix size in bytes >= 1 (hw.json: matrix_size_bandwidth.half)");
+  j["matrix_size_bandwidth"] = {{"1000", -1.0}};
+  EXPECT_THROW(parse_hardware_profile(j, "hw.json"), Error);
+}
+
 TEST(PlanHardware, BadFieldsNameFileAndField) {
   nlohmann::json j = minimal();
   j.erase("matrix_flops");

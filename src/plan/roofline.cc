@@ -8,6 +8,11 @@
 namespace longcat::plan {
 
 Work& Work::operator+=(const Work& o) {
+  // The sum's matrices: sizes averaged by the bytes each side reads (unknown stays unknown).
+  if (matrix_bytes <= 0 || o.matrix_bytes <= 0)
+    matrix_bytes = 0;
+  else if (weight_bytes + o.weight_bytes > 0)
+    matrix_bytes = (matrix_bytes * weight_bytes + o.matrix_bytes * o.weight_bytes) / (weight_bytes + o.weight_bytes);
   gemm_flops += o.gemm_flops;
   attention_flops += o.attention_flops;
   weight_bytes += o.weight_bytes;
@@ -34,13 +39,15 @@ Timed roofline(const Work& w, const HardwareProfile& hw, const std::string& weig
   t.work = w;
   if (hw.batched_weight_bandwidth.empty() || w.weight_bytes <= 0) {
     t.compute_s = w.gemm_flops / hw.matrix_flops + w.attention_flops / hw.attention_flops;
-    t.memory_s = w.weight_bytes / hw.weight_bandwidth(weight_format) + w.cache_bytes / hw.memory_bandwidth;
+    t.memory_s = w.weight_bytes / (hw.weight_bandwidth(weight_format) * hw.matrix_size_factor(w.matrix_bytes)) +
+                 w.cache_bytes / hw.memory_bandwidth;
   } else {
     // The measured kernel table covers the weights' products: tokens per weight = FLOPs / (2 x parameters).
     const double params = w.weight_bytes / weight_bytes_per_param(weight_format);
     const double tokens = w.gemm_flops / (2 * params);
     t.compute_s = w.attention_flops / hw.attention_flops;
-    t.memory_s = w.weight_bytes / hw.weight_bandwidth_at(weight_format, tokens) + w.cache_bytes / hw.memory_bandwidth;
+    t.memory_s = w.weight_bytes / (hw.weight_bandwidth_at(weight_format, tokens) * hw.matrix_size_factor(w.matrix_bytes)) +
+                 w.cache_bytes / hw.memory_bandwidth;
   }
   if (w.comm_bytes > 0) {
     if (hw.all_to_all_bandwidth <= 0)

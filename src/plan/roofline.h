@@ -14,6 +14,7 @@ struct Work {
   double cache_bytes = 0;      // KV cache read
   double comm_bytes = 0;       // bytes one device sends in an all-to-all
   double ops = 0;              // dependent steps: kernel launches, parallel loops
+  double matrix_bytes = 0;     // bytes of each weight matrix read (0: unknown, streams at the large-matrix rate)
 
   Work& operator+=(const Work& o);
 };
@@ -34,6 +35,7 @@ struct Timed {
 // With a batched_weight_bandwidth table (a measured CPU) the weights' products are timed by the table at their
 // tokens per weight instead: memory = weights/weight_bandwidth_at(format, tokens) + cache/memory_bandwidth,
 // compute = attention only.
+// Weights stream at the rate above x matrix_size_factor(matrix_bytes) (small matrices are slower on a CPU).
 // Communication on hardware without an all-to-all bandwidth is an Error (a single device cannot send).
 Timed roofline(const Work& w, const HardwareProfile& hw, const std::string& weight_format);
 
