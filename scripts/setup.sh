@@ -15,6 +15,8 @@ packages=(
   python3-jinja2        # tests/hf_tokenizer: renders the trained tokenizer's chat template like transformers
   chromium              # tests/web_e2e: the web chat page of `serve` in a real headless browser (playwright-core
                         # drives it; Playwright's own browser download is never used)
+  curl                  # tests/server_e2e, tests/web_e2e: the raw HTTP protocol and the servers' readiness checks
+  python3               # tests/expert_parallel/check_stats.py, tests/hf_tokenizer (chat template rendering)
   libopenmpi-dev openmpi-bin  # expert parallelism across processes and hosts (src/dist/, mpirun)
   iproute2              # tests/expert_parallel: network namespaces, veth links and tbf shaping (ip, tc)
 )
