@@ -14,9 +14,11 @@ command -v mpirun >/dev/null || { echo "SKIP: mpirun is missing (scripts/setup.s
 # Loopback TCP only; spinning ranks yield the core (this machine has fewer cores than ranks x threads).
 mpi=(mpirun --allow-run-as-root --oversubscribe --mca btl self,tcp --mca btl_tcp_if_include lo
      --mca mpi_yield_when_idle 1)
-# OpenMPI keeps some allocations until exit, which LeakSanitizer (the ASan build of CI) would report as leaks
-# of ours; the suppressions name only OpenMPI's libraries.
-export LSAN_OPTIONS="suppressions=$here/lsan_openmpi.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# Under the ASan build of CI, leak detection is off for the MPI runs only (address and UB checks stay on):
+# OpenMPI keeps allocations until exit from plugins it dlcloses at MPI_Finalize, so LeakSanitizer sees
+# "<unknown module>" frames that no suppression can name (suppressions by library name were tried and miss them). Our own code's
+# leaks are covered by the unit tests, which run under LeakSanitizer without MPI.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$work/err" ] && tail -20 "$work/err" >&2; exit 1; }
