@@ -3,6 +3,7 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -58,9 +59,10 @@ HttpServer::HttpServer(ServerOptions opts) : opts_(std::move(opts)), http_(std::
   http_->set_keep_alive_max_count(1000);  // requests per kept-alive connection (httplib's default is 5)
   http_->set_tcp_nodelay(true);  // stream chunks leave at once
   // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which lets a second server take the same port.
-  http_->set_socket_options([](socket_t sock) {
+  http_->set_socket_options([this](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_socket_ = sock;
   });
   if (!opts_.cors_origin.empty())
     http_->set_default_headers({{"Access-Control-Allow-Origin", opts_.cors_origin},
@@ -81,6 +83,11 @@ int HttpServer::start() {
     port = -1;
   }
   if (port < 0) throw Error("cannot listen on " + opts_.host + ":" + std::to_string(opts_.port), "--port");
+  // Debian's compiled httplib listens with a backlog of 5: a burst of new connections (32 clients at once)
+  // overflows it, and the kernel drops their handshakes, so clients stall for a SYN retransmit or see resets.
+  // listen() again on the bound socket only enlarges the queue.
+  if (listen_socket_ >= 0 && ::listen(listen_socket_, SOMAXCONN) != 0)
+    throw Error("cannot enlarge the listen queue on " + opts_.host + ":" + std::to_string(port), "--port");
   listener_ = std::thread([this] { http_->listen_after_bind(); });
   // httplib's stop() does nothing until the accept loop runs: wait for it, so an early shutdown cannot hang.
   for (int i = 0; i < 5000 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -75,6 +75,7 @@ class HttpServer {
   ServerOptions opts_;
   std::unique_ptr<httplib::Server> http_;
   std::thread listener_;
+  int listen_socket_ = -1;  // the bound socket, captured by the socket-options hook (its backlog is raised)
   std::atomic<State> state_{State::Loading};
   mutable std::mutex mutex_;
   Engine engine_;
