@@ -96,8 +96,8 @@ test('32 concurrent clients get what each request gets alone, batched, and memor
   // The first load may grow the allocator's per-thread arenas (32 HTTP threads at once); after that, a
   // repeated load must not grow memory again (nothing is kept per request).
   assert.ok(rss[1] - rss[0] < 64 * (1 << 20), `RSS grew by ${mb(rss[1] - rss[0]).toFixed(1)} MiB in the first load`);
-  // Under ASan (LONGCAT_E2E_ASAN, set by CTest for the sanitizer build) its allocator's per-thread caches and quarantine add up to
-  // ~1 MiB per active thread on top.
+  // Under ASan (LONGCAT_E2E_ASAN, set by CTest for the sanitizer build) its allocator's per-thread caches and
+  // quarantine add up to ~1 MiB per active thread on top.
   const again = (process.env.LONGCAT_E2E_ASAN ? 40 : 8) * (1 << 20);
   assert.ok(rss[2] - rss[1] < again, `RSS grew by ${mb(rss[2] - rss[1]).toFixed(1)} MiB in the second load`);
 });
