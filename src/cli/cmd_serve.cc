@@ -1,6 +1,9 @@
 // `longcat serve`: the OpenAI-compatible HTTP server (docs/server.md). Listens first (/health answers 503
 // while the model loads), then serves until SIGTERM or SIGINT, which drain it: no new requests, running ones
 // finish within --shutdown-grace seconds (then are cancelled), and the process exits 0.
+// Under `mpirun -np N ... serve --expert-parallel` every rank maps its slice of the experts; rank 0 serves
+// (listening once the model is loaded) and the other ranks follow its forwards; SIGTERM to rank 0 drains the
+// server and then stops the followers.
 #include <pthread.h>
 #include <signal.h>
 
@@ -10,7 +13,9 @@
 
 #include "cli/cli_common.h"
 #include "cli/command.h"
+#include "cli/expert_parallel_options.h"
 #include "cli/generation_options.h"
+#include "dist/expert_parallel.h"
 #include "model/longcat_model.h"
 #include "runtime/scheduler.h"
 #include "server/http_server.h"
@@ -68,6 +73,8 @@ int cmd_serve(int argc, char** argv) {
       ->capture_default_str()->check(CLI::IsMember({"none", "mtp"}));
   app.add_option("--draft-tokens", draft_tokens, "with --speculative mtp: drafts per step")
       ->capture_default_str()->check(CLI::Range(1, 8));
+  ExpertParallelOptions ep;
+  add_expert_parallel_options(app, &ep);
   add_threads_option(app, &threads);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
 
@@ -80,37 +87,33 @@ int cmd_serve(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  return run_guarded([&] {
-    apply_threads(threads);
-    sched.overlap = !no_overlap;
-    sched.prefix_sharing = !no_prefix_sharing;
-    sched.draft_tokens = speculative == "mtp" ? draft_tokens : 0;
-    if (sched.block_tokens < 1 || (sched.block_tokens & (sched.block_tokens - 1)))
-      throw UsageError("must be a power of two", "--block-tokens");
-    sched.kv_blocks = (kv_tokens + sched.block_tokens - 1) / sched.block_tokens;
-    http.model_id = alias.empty() ? folder_name(model_dir) : alias;
-    http.write_timeout_s = std::max(http.write_timeout_s, http.read_timeout_s);
-
+  // Serves `preloaded` (expert parallelism: the session loaded this rank's part) or loads the model itself
+  // after listening, so /health answers 503 while it loads.
+  auto serve = [&](const LongcatModel* preloaded) -> int {
     server::HttpServer server(http);
     const int port = server.start();
     if (!port_file.empty()) {
       std::ofstream(port_file) << port << "\n";
     }
-    std::fprintf(stderr, "longcat serve: listening on http://%s:%d (model '%s' loading)\n", http.host.c_str(), port,
-                 http.model_id.c_str());
+    std::fprintf(stderr, "longcat serve: listening on http://%s:%d (model '%s'%s)\n", http.host.c_str(), port,
+                 http.model_id.c_str(), preloaded ? "" : " loading");
 
-    std::unique_ptr<LongcatModel> model;
+    std::unique_ptr<LongcatModel> loaded;
+    const LongcatModel* model = preloaded;
     std::unique_ptr<tokenizer::Tokenizer> tok;
     std::unique_ptr<Scheduler> scheduler;
     try {
-      model = LongcatModel::load(model_dir);
+      if (!model) {
+        loaded = LongcatModel::load(model_dir);
+        model = loaded.get();
+      }
       tok = load_model_tokenizer(model_dir);
       scheduler = std::make_unique<Scheduler>(*model, tok.get(), sched);
     } catch (...) {
       server.shutdown(std::chrono::milliseconds(0));
       throw;
     }
-    server.set_engine({model.get(), tok.get(), scheduler.get()});
+    server.set_engine({model, tok.get(), scheduler.get()});
     std::fprintf(stderr, "longcat serve: ready (%d KV blocks of %d tokens%s)\n", sched.kv_blocks, sched.block_tokens,
                  tok ? "" : "; no tokenizer.json: token-id prompts only");
 
@@ -121,6 +124,29 @@ int cmd_serve(int argc, char** argv) {
     scheduler.reset();
     std::fprintf(stderr, "longcat serve: stopped\n");
     return 0;
+  };
+
+  return run_guarded([&] {
+    apply_threads(threads);
+    sched.overlap = !no_overlap;
+    sched.prefix_sharing = !no_prefix_sharing;
+    sched.draft_tokens = speculative == "mtp" ? draft_tokens : 0;
+    if (sched.block_tokens < 1 || (sched.block_tokens & (sched.block_tokens - 1)))
+      throw UsageError("must be a power of two", "--block-tokens");
+    sched.kv_blocks = (kv_tokens + sched.block_tokens - 1) / sched.block_tokens;
+    http.model_id = alias.empty() ? folder_name(model_dir) : alias;
+    http.write_timeout_s = std::max(http.write_timeout_s, http.read_timeout_s);
+    if (!ep.enabled) return serve(nullptr);
+
+    // The followers mirror each sequence's caches from the steps rank 0 broadcasts; a sequence that starts
+    // from shared prefix blocks would arrive with cached tokens the mirrors never saw, so sharing is off.
+    sched.prefix_sharing = false;
+    dist::ExpertParallelSession session(model_dir, ep.overlap == "sbo" ? MoeOverlap::sbo : MoeOverlap::none);
+    if (!session.leader()) return session.follow();
+    std::fprintf(stderr, "longcat serve: expert parallel, prefix sharing off\n");
+    const int status = run_guarded([&] { return serve(&session.model()); });
+    session.finish(status);
+    return status;
   });
 }
 

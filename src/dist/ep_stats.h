@@ -19,6 +19,9 @@ struct EpStats {
   double dispatch_wait_seconds = 0, combine_wait_seconds = 0;  // the compute thread blocked on them (exposed)
   double expert_seconds = 0;
   uint64_t replicated_bytes = 0, owned_expert_bytes = 0, all_expert_bytes = 0;  // tensor bytes in the checkpoint
+  // Followers only (dist/step_broadcast.h): rank 0's forwards followed, mirror caches freed on its word, and
+  // mirrors still held at the stop (a server that released every finished sequence leaves none).
+  int64_t forwards_followed = 0, mirrors_freed = 0, mirrors_live = 0;
 };
 
 // VmRSS / RssAnon / RssFile of this process from /proc/self/status (0 where unreadable).

@@ -78,7 +78,10 @@ ExpertParallelSession::~ExpertParallelSession() {
 
 int ExpertParallelSession::follow() {
   try {
-    follow_steps(*model_, comm_);
+    const FollowStats f = follow_steps(*model_, comm_);
+    stats_.forwards_followed = f.forwards;
+    stats_.mirrors_freed = f.mirrors_freed;
+    stats_.mirrors_live = f.mirrors_live;
   } catch (const Error& e) {
     std::fprintf(stderr, "error: rank %d: %s\n", mpi_.rank(), e.what());
     mpi_.abort_job(1);

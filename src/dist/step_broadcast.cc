@@ -11,7 +11,7 @@ namespace longcat::dist {
 
 namespace {
 enum : int64_t { kStop = 0, kForward = 1 };
-constexpr int kHeader = 3;  // op, items, rows
+constexpr int kHeader = 4;  // op, items, rows, released sequences
 constexpr int kPerItem = 4;  // key, cached tokens, count, all_logits
 
 void bcast(CommThread& comm, void* data, int64_t count, MPI_Datatype type, const char* what) {
@@ -27,10 +27,16 @@ void bcast(CommThread& comm, void* data, int64_t count, MPI_Datatype type, const
 void StepBroadcaster::before_forward(const std::vector<BatchItem>& items) const {
   int64_t rows = 0;
   for (const BatchItem& it : items) rows += it.count;
-  int64_t header[kHeader] = {kForward, static_cast<int64_t>(items.size()), rows};
+  std::vector<int64_t> released;
+  {
+    std::lock_guard<std::mutex> lock(released_mutex_);
+    released.swap(released_);
+  }
+  int64_t header[kHeader] = {kForward, static_cast<int64_t>(items.size()), rows,
+                             static_cast<int64_t>(released.size())};
   bcast(comm_, header, kHeader, MPI_INT64_T, "MPI_Bcast (step header)");
   std::vector<int64_t> body;
-  body.reserve(items.size() * kPerItem + 2 * rows);
+  body.reserve(items.size() * kPerItem + 2 * rows + released.size());
   for (const BatchItem& it : items) {
     body.push_back(static_cast<int64_t>(it.caches->id));
     body.push_back(it.caches->tokens());
@@ -39,24 +45,47 @@ void StepBroadcaster::before_forward(const std::vector<BatchItem>& items) const 
   }
   for (const BatchItem& it : items) body.insert(body.end(), it.ids, it.ids + it.count);
   for (const BatchItem& it : items) body.insert(body.end(), it.positions, it.positions + it.count);
+  body.insert(body.end(), released.begin(), released.end());
   bcast(comm_, body.data(), static_cast<int64_t>(body.size()), MPI_INT64_T, "MPI_Bcast (step)");
 }
 
-void StepBroadcaster::stop() const {
-  int64_t header[kHeader] = {kStop, 0, 0};
-  bcast(comm_, header, kHeader, MPI_INT64_T, "MPI_Bcast (stop)");
+void StepBroadcaster::released(uint64_t cache_id) const {
+  std::lock_guard<std::mutex> lock(released_mutex_);
+  released_.push_back(static_cast<int64_t>(cache_id));
 }
 
-int64_t follow_steps(const LongcatModel& model, CommThread& comm) {
+void StepBroadcaster::stop() const {
+  // Releases since the last forward ride with the stop, so the followers' counts are complete.
+  std::vector<int64_t> released;
+  {
+    std::lock_guard<std::mutex> lock(released_mutex_);
+    released.swap(released_);
+  }
+  int64_t header[kHeader] = {kStop, 0, 0, static_cast<int64_t>(released.size())};
+  bcast(comm_, header, kHeader, MPI_INT64_T, "MPI_Bcast (stop)");
+  if (!released.empty())
+    bcast(comm_, released.data(), static_cast<int64_t>(released.size()), MPI_INT64_T, "MPI_Bcast (stop)");
+}
+
+FollowStats follow_steps(const LongcatModel& model, CommThread& comm) {
   std::map<int64_t, SequenceCaches> mirrors;
-  int64_t followed = 0;
+  FollowStats stats;
   for (;;) {
     int64_t header[kHeader];
     bcast(comm, header, kHeader, MPI_INT64_T, "MPI_Bcast (step header)");
-    if (header[0] == kStop) return followed;
-    const int64_t n = header[1], rows = header[2];
-    std::vector<int64_t> body(n * kPerItem + 2 * rows);
+    if (header[0] == kStop) {
+      std::vector<int64_t> released(header[3]);
+      if (!released.empty())
+        bcast(comm, released.data(), static_cast<int64_t>(released.size()), MPI_INT64_T, "MPI_Bcast (stop)");
+      for (int64_t id : released) stats.mirrors_freed += mirrors.erase(id);
+      stats.mirrors_live = static_cast<int64_t>(mirrors.size());
+      return stats;
+    }
+    const int64_t n = header[1], rows = header[2], released = header[3];
+    std::vector<int64_t> body(n * kPerItem + 2 * rows + released);
     bcast(comm, body.data(), static_cast<int64_t>(body.size()), MPI_INT64_T, "MPI_Bcast (step)");
+    // A released sequence is never in a later step (cache ids are never reused), so free its mirror first.
+    for (int64_t i = 0; i < released; ++i) stats.mirrors_freed += mirrors.erase(body[n * kPerItem + 2 * rows + i]);
     std::vector<int32_t> ids(rows);
     for (int64_t i = 0; i < rows; ++i) ids[i] = static_cast<int32_t>(body[n * kPerItem + i]);
     const int64_t* positions = body.data() + n * kPerItem + rows;
@@ -76,7 +105,7 @@ int64_t follow_steps(const LongcatModel& model, CommThread& comm) {
       row += d[2];
     }
     model.forward_batch(items);
-    ++followed;
+    ++stats.forwards;
   }
 }
 

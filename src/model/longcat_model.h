@@ -73,6 +73,9 @@ class ForwardObserver {
  public:
   virtual ~ForwardObserver() = default;
   virtual void before_forward(const std::vector<BatchItem>& items) const = 0;
+  // A sequence is done with its caches (the server finished it): the other ranks may free their mirrors.
+  // Called from any thread; it reaches them with the next forward.
+  virtual void released(uint64_t /*cache_id*/) const {}
 };
 
 class LongcatModel {
@@ -87,6 +90,11 @@ class LongcatModel {
   void set_expert_parallel(MoeExecutor* experts, const ForwardObserver* observer) {
     experts_ = experts;
     observer_ = observer;
+  }
+
+  // Tells the observer (if any) that `caches` will never be forwarded again.
+  void release_caches(const SequenceCaches& caches) const {
+    if (observer_) observer_->released(caches.id);
   }
 
   const ModelConfig& config() const { return cfg_; }

@@ -263,6 +263,7 @@ void Scheduler::finish(Sequence& seq, const std::string& reason, RequestEvent e,
 
 void Scheduler::release_if_idle(Sequence& seq) {
   if (!seq.finished || seq.inflight_steps > 0 || !seq.kv) return;
+  model_.release_caches(seq.kv->caches());  // expert parallelism: the followers free their mirrors
   seq.kv->release();
   seq.kv.reset();
 }
