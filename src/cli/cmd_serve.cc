@@ -120,6 +120,11 @@ int cmd_serve(int argc, char** argv) {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     std::fprintf(stderr, "longcat serve: %s, draining (up to %.0f s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", grace_s);
+    // mpirun also sends SIGTERM when another rank died; the drain then cannot finish (the steps wait on the dead
+    // rank) and mpirun kills this rank after its own grace. Say so, so the log explains the cut-off streams.
+    if (preloaded && sig == SIGTERM)
+      std::fprintf(stderr, "longcat serve: under mpirun a SIGTERM also means another rank failed or was killed; "
+                           "if so, mpirun prints which one\n");
     server.shutdown(std::chrono::milliseconds(static_cast<int64_t>(grace_s * 1000)));
     scheduler.reset();
     std::fprintf(stderr, "longcat serve: stopped\n");
