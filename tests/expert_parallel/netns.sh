@@ -6,6 +6,7 @@
 # prefill, and the fraction of the communication that SBO hides, one compute thread per rank.
 # Needs root and netns/tc; exits 77 (skipped) otherwise.
 #   usage: netns.sh [path/to/longcat] [rate, default 200mbit]
+#   env: LONGCAT_EP_HOSTS (default 3), LONGCAT_EP_CONFIG (default ep-experts.json), LONGCAT_EP_PROMPT (128)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -74,7 +75,9 @@ launch() {  # launch OUT ERR args...
 # leaks are covered by the unit tests, which run under LeakSanitizer without MPI.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
-"$bin" init --config "$here/ep-experts.json" --out "$work/model" 2>/dev/null
+# LONGCAT_EP_CONFIG=ep-dense.json: the same experts with dense MLPs 10x wider, so the dense work SBO overlaps is
+# longer than the transfer at a slow rate (the acceptance case: most of the communication hidden).
+"$bin" init --config "$here/${LONGCAT_EP_CONFIG:-ep-experts.json}" --out "$work/model" 2>/dev/null
 ids=$(seq -s, 4 7 290)
 "$bin" logits --model "$work/model" --ids "$ids" --out "$work/ref.safetensors" --threads 1 2>/dev/null
 launch /dev/null "$work/err" "$bin" logits --model "$work/model" --ids "$ids" --out "$work/ep.safetensors" \
