@@ -27,11 +27,7 @@ void bcast(CommThread& comm, void* data, int64_t count, MPI_Datatype type, const
 void StepBroadcaster::before_forward(const std::vector<BatchItem>& items) const {
   int64_t rows = 0;
   for (const BatchItem& it : items) rows += it.count;
-  std::vector<int64_t> released;
-  {
-    std::lock_guard<std::mutex> lock(released_mutex_);
-    released.swap(released_);
-  }
+  const std::vector<int64_t> released = take_released();
   int64_t header[kHeader] = {kForward, static_cast<int64_t>(items.size()), rows,
                              static_cast<int64_t>(released.size())};
   bcast(comm_, header, kHeader, MPI_INT64_T, "MPI_Bcast (step header)");
@@ -54,17 +50,20 @@ void StepBroadcaster::released(uint64_t cache_id) const {
   released_.push_back(static_cast<int64_t>(cache_id));
 }
 
-void StepBroadcaster::stop() const {
-  // Releases since the last forward ride with the stop, so the followers' counts are complete.
+std::vector<int64_t> StepBroadcaster::take_released() const {
   std::vector<int64_t> released;
-  {
-    std::lock_guard<std::mutex> lock(released_mutex_);
-    released.swap(released_);
-  }
+  std::lock_guard<std::mutex> lock(released_mutex_);
+  released.swap(released_);
+  return released;
+}
+
+void StepBroadcaster::stop() const {
+  // A stop is a step without items: the releases since the last forward ride in its body, so the followers'
+  // counts are complete.
+  std::vector<int64_t> released = take_released();
   int64_t header[kHeader] = {kStop, 0, 0, static_cast<int64_t>(released.size())};
-  bcast(comm_, header, kHeader, MPI_INT64_T, "MPI_Bcast (stop)");
-  if (!released.empty())
-    bcast(comm_, released.data(), static_cast<int64_t>(released.size()), MPI_INT64_T, "MPI_Bcast (stop)");
+  bcast(comm_, header, kHeader, MPI_INT64_T, "MPI_Bcast (stop header)");
+  bcast(comm_, released.data(), static_cast<int64_t>(released.size()), MPI_INT64_T, "MPI_Bcast (stop)");
 }
 
 FollowStats follow_steps(const LongcatModel& model, CommThread& comm) {
@@ -73,19 +72,17 @@ FollowStats follow_steps(const LongcatModel& model, CommThread& comm) {
   for (;;) {
     int64_t header[kHeader];
     bcast(comm, header, kHeader, MPI_INT64_T, "MPI_Bcast (step header)");
-    if (header[0] == kStop) {
-      std::vector<int64_t> released(header[3]);
-      if (!released.empty())
-        bcast(comm, released.data(), static_cast<int64_t>(released.size()), MPI_INT64_T, "MPI_Bcast (stop)");
-      for (int64_t id : released) stats.mirrors_freed += mirrors.erase(id);
+    const bool stop = header[0] == kStop;
+    const int64_t n = header[1], rows = header[2], released = header[3];
+    std::vector<int64_t> body(n * kPerItem + 2 * rows + released);
+    bcast(comm, body.data(), static_cast<int64_t>(body.size()), MPI_INT64_T,
+          stop ? "MPI_Bcast (stop)" : "MPI_Bcast (step)");
+    // A released sequence is never in a later step (cache ids are never reused), so free its mirror first.
+    for (int64_t i = 0; i < released; ++i) stats.mirrors_freed += mirrors.erase(body[n * kPerItem + 2 * rows + i]);
+    if (stop) {
       stats.mirrors_live = static_cast<int64_t>(mirrors.size());
       return stats;
     }
-    const int64_t n = header[1], rows = header[2], released = header[3];
-    std::vector<int64_t> body(n * kPerItem + 2 * rows + released);
-    bcast(comm, body.data(), static_cast<int64_t>(body.size()), MPI_INT64_T, "MPI_Bcast (step)");
-    // A released sequence is never in a later step (cache ids are never reused), so free its mirror first.
-    for (int64_t i = 0; i < released; ++i) stats.mirrors_freed += mirrors.erase(body[n * kPerItem + 2 * rows + i]);
     std::vector<int32_t> ids(rows);
     for (int64_t i = 0; i < rows; ++i) ids[i] = static_cast<int32_t>(body[n * kPerItem + i]);
     const int64_t* positions = body.data() + n * kPerItem + rows;

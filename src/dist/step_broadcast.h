@@ -23,6 +23,8 @@ class StepBroadcaster : public ForwardObserver {
   void stop() const;  // tells the followers rank 0 is done
 
  private:
+  std::vector<int64_t> take_released() const;  // the releases queued since the last step, emptying the queue
+
   CommThread& comm_;
   mutable std::mutex released_mutex_;  // released() comes from the scheduler thread, steps from the compute thread
   mutable std::vector<int64_t> released_;
