@@ -82,6 +82,44 @@ void BM_MatVec(benchmark::State& state) {
   state.counters["probe_GBps"] = probe * 1e-9;
 }
 
+// Decode through a chain of small matrices, as a model's step runs them: `count` distinct rows x cols weights
+// (256 MiB of bf16 in all, beyond the caches) multiplied one after another, each split over the pool. Against
+// BM_MatVec's one large matrix it measures what short rows and per-matrix start-up cost the stream.
+void BM_MatVecChain(benchmark::State& state) {
+  const int f = static_cast<int>(state.range(0));
+  const int64_t rows = state.range(1), cols = state.range(2);
+  const int64_t count = (int64_t{256} << 20) / (rows * cols * 2);
+  static std::vector<std::tuple<int, int64_t, int64_t, std::vector<OwnedWeight>>> cache;
+  std::vector<OwnedWeight>* chain = nullptr;
+  for (auto& [ff, r, c, ws] : cache)
+    if (ff == f && r == rows && c == cols) chain = &ws;
+  if (!chain) {
+    std::vector<OwnedWeight> ws;
+    for (int64_t i = 0; i < count; ++i) {
+      std::vector<float> src = random_values(rows * cols, 11 + i);
+      ws.push_back(convert_weight(f32_weight_view(src.data(), rows, cols), kFormats[f]));
+    }
+    cache.emplace_back(f, rows, cols, std::move(ws));
+    chain = &std::get<3>(cache.back());
+  }
+  const double probe = probe_bytes_per_second();
+  std::vector<float> x = random_values(cols, 3), y(rows);
+  size_t bytes = 0;
+  for (const auto& w : *chain) bytes += w.weight.bytes();
+  for (auto _ : state) {
+    for (const auto& w : *chain) avx2::matmul(w.weight, x.data(), 1, y.data(), ThreadPool::global());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(std::string("avx2 ") + weight_format_name(kFormats[f]) + " x" + std::to_string(count));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
+  state.counters["of_probe"] = benchmark::Counter(static_cast<double>(bytes) / probe,
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+}
+// bench-mini's expert gate/up (512 x 2048), expert down (2048 x 512) and dense up (4096 x 2048) shapes.
+BENCHMARK(BM_MatVecChain)->ArgsProduct({{1, 2, 4}, {512}, {2048}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MatVecChain)->ArgsProduct({{1, 2, 4}, {2048}, {512}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MatVecChain)->ArgsProduct({{1}, {4096}, {2048}})->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // Compute bound: one thread, a weight that stays in L2 (128 x 2048), bytes/s of CPU time. What one core
 // can unpack and multiply when memory is not the limit; against the probe per core it says whether a format
 // is bandwidth- or unpacking-bound, and it is far less sensitive than wall time to a shared machine.

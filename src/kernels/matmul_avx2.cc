@@ -36,23 +36,43 @@ inline float reduce8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Decode's software prefetch, one row tile ahead. A tile's R rows are R short streams (a 512-column bf16 row
+// is 1 KiB, 16 cache lines), too short for the hardware prefetcher to train on before they end, so
+// matrices with short rows streamed at about half the rate of long ones (BM_MatVecChain). The rows are
+// contiguous, so while a tile reads its R x kWide codes the next tile's bytes are requested at the same
+// rate, into L2: one linear stream of exactly the bytes that are read next. Prefetching never changes a
+// result, only when the bytes arrive.
+struct TilePrefetch {
+  const char* next = nullptr;  // next tile's bytes not yet requested
+  int64_t step = 0;            // bytes of the next tile per kWide-column chunk of this one
+  void advance() {
+    for (int64_t off = 0; off < step; off += 64) _mm_prefetch(next + off, _MM_HINT_T1);
+    next += step;
+  }
+};
+
+constexpr int64_t kShortTileBytes = 8192;
+
 // Columns [c0, c1) of R rows x T tokens into sum[R][T] (x in kernel order, token t at x + t * ldx):
 // wide chunks first, then 8-column vectors, then the zero-padded tail (only where c1 is the row's end).
 template <class Lanes, int R, int T>
 inline void accumulate(const typename Lanes::Row (&row)[R], int64_t c0, int64_t c1, const float* x, int64_t ldx,
-                       __m256 (&sum)[R][T]) {
+                       __m256 (&sum)[R][T], TilePrefetch* prefetch = nullptr) {
   int64_t c = c0;
   if constexpr (Lanes::kWide > 8) {
     constexpr int kVectors = Lanes::kWide / 8;
-    for (; c + Lanes::kWide <= c1; c += Lanes::kWide)
+    for (; c + Lanes::kWide <= c1; c += Lanes::kWide) {
+      if (prefetch) prefetch->advance();
       for (int i = 0; i < R; ++i) {
         __m256 wv[kVectors];
         row[i].load_wide(c, wv);
         for (int k = 0; k < kVectors; ++k)
           for (int t = 0; t < T; ++t) sum[i][t] = _mm256_fmadd_ps(wv[k], _mm256_loadu_ps(x + t * ldx + c + 8 * k), sum[i][t]);
       }
+    }
   }
   for (; c + 8 <= c1; c += 8) {
+    if (prefetch && Lanes::kWide == 8) prefetch->advance();
     __m256 xv[T];
     for (int t = 0; t < T; ++t) xv[t] = _mm256_loadu_ps(x + t * ldx + c);
     for (int i = 0; i < R; ++i) {
@@ -72,21 +92,35 @@ inline void accumulate(const typename Lanes::Row (&row)[R], int64_t c0, int64_t 
 }
 
 // R rows x T tokens: y[t * ldy + i] = row (r0 + i) . x[t * ldx ...] for the rows of `lanes` (any format).
-template <class Lanes, int R, int T>
+// kPrefetch (decode's weight streams only): request the next R rows while these are read (TilePrefetch).
+template <class Lanes, int R, int T, bool kPrefetch = false>
 void tile(const Lanes& lanes, int64_t r0, const float* x, int64_t ldx, int64_t cols, float* y, int64_t ldy) {
   typename Lanes::Row row[R];
   for (int i = 0; i < R; ++i) row[i] = lanes.row(r0 + i);
+  TilePrefetch ahead;
+  TilePrefetch* prefetch = nullptr;
+  if constexpr (kPrefetch) {
+    const char* first = reinterpret_cast<const char*>(row[0].p);
+    const char* next = reinterpret_cast<const char*>(lanes.row(r0 + R).p);  // rows are contiguous
+    // Only short tiles: the prefetched lines also land in L1 on this CPU, and a long tile ahead (32 KiB of
+    // 2048-column bf16 rows) evicts the activations and the current rows (in-cache f32 ran 5x slower), while
+    // long rows are streamed well by the hardware prefetcher anyway.
+    if (next - first <= kShortTileBytes) {
+      ahead = {next, (next - first) * Lanes::kWide / cols};
+      prefetch = &ahead;
+    }
+  }
   __m256 acc[R][T];
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < T; ++t) acc[i][t] = _mm256_setzero_ps();
   if constexpr (!Lanes::kScaled) {
-    accumulate<Lanes, R, T>(row, 0, cols, x, ldx, acc);
+    accumulate<Lanes, R, T>(row, 0, cols, x, ldx, acc, prefetch);
   } else {
     for (int64_t g = 0, g0 = 0; g0 < cols; ++g, g0 += lanes.group) {
       __m256 part[R][T];
       for (int i = 0; i < R; ++i)
         for (int t = 0; t < T; ++t) part[i][t] = _mm256_setzero_ps();
-      accumulate<Lanes, R, T>(row, g0, std::min(cols, g0 + lanes.group), x, ldx, part);
+      accumulate<Lanes, R, T>(row, g0, std::min(cols, g0 + lanes.group), x, ldx, part, prefetch);
       for (int i = 0; i < R; ++i) {
         const __m256 s = row[i].scale(g);
         for (int t = 0; t < T; ++t) acc[i][t] = _mm256_fmadd_ps(part[i][t], s, acc[i][t]);
@@ -98,7 +132,7 @@ void tile(const Lanes& lanes, int64_t r0, const float* x, int64_t ldx, int64_t c
 }
 
 // Rows [r0, r1) for T tokens, several rows at a time, then the leftover rows one by one.
-template <class Lanes, int T>
+template <class Lanes, int T, bool kPrefetch = false>
 void row_sweep(const Lanes& lanes, int64_t r0, int64_t r1, const float* x, int64_t ldx, int64_t cols, float* y,
                int64_t ldy) {
   int64_t r = r0;
@@ -106,8 +140,8 @@ void row_sweep(const Lanes& lanes, int64_t r0, int64_t r1, const float* x, int64
   // four: their group partial sums double the accumulators, and eight rows spill (measured slower).
   constexpr int kRows1 = Lanes::kScaled ? 4 : 8;
   if constexpr (T == 1 && kRows1 > 4)
-    for (; r + kRows1 <= r1; r += kRows1) tile<Lanes, kRows1, 1>(lanes, r, x, ldx, cols, y + r, ldy);
-  for (; r + 4 <= r1; r += 4) tile<Lanes, 4, T>(lanes, r, x, ldx, cols, y + r, ldy);
+    for (; r + kRows1 <= r1; r += kRows1) tile<Lanes, kRows1, 1, kPrefetch>(lanes, r, x, ldx, cols, y + r, ldy);
+  for (; r + 4 <= r1; r += 4) tile<Lanes, 4, T, kPrefetch>(lanes, r, x, ldx, cols, y + r, ldy);
   for (; r < r1; ++r) tile<Lanes, 1, T>(lanes, r, x, ldx, cols, y + r, ldy);
 }
 
@@ -131,7 +165,7 @@ const float* kernel_order_x(const Lanes& lanes, const float* x, int64_t n, int64
       std::copy(src, src + cols, dst);
       for (int64_t g0 = 0; g0 < cols; g0 += lanes.group)
         for (int64_t c = g0, end = wide_end<Lanes>(g0, std::min(cols, g0 + lanes.group)); c < end; c += Lanes::kWide)
-          for (int i = 0; i < Lanes::kWide; ++i) dst[c + Lanes::kernel_position(i)] = src[c + i];
+          Lanes::to_kernel_order(src + c, dst + c);
     }
     return permuted.data();
   }
@@ -142,9 +176,9 @@ void decode(const Weight& w, const Lanes& lanes, const float* x, int64_t n, floa
   const float* xk = kernel_order_x(lanes, x, n, w.cols);
   pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t r0, size_t r1) {
     if (n == 1)
-      row_sweep<Lanes, 1>(lanes, r0, r1, xk, w.cols, w.cols, y, w.rows);
+      row_sweep<Lanes, 1, true>(lanes, r0, r1, xk, w.cols, w.cols, y, w.rows);
     else
-      row_sweep<Lanes, 2>(lanes, r0, r1, xk, w.cols, w.cols, y, w.rows);
+      row_sweep<Lanes, 2, true>(lanes, r0, r1, xk, w.cols, w.cols, y, w.rows);
   }, 16);
 }
 

@@ -51,10 +51,23 @@ struct F32Lanes {
   Row row(int64_t r) const { return {base + r * ld, cols}; }
 };
 
+// load_wide: 16 codes from one 32-byte load, two integer ops for two vectors: a shift left by 16 makes each
+// 32-bit lane's low code (the even column) a float32, an and with 0xffff0000 keeps the high code (the odd
+// column) in place. Vector 0 lane j is column 2j, vector 1 lane j column 2j + 1 (the kernel order); 1.5 ops
+// per 8 codes instead of load8's widen + shift per 8 (measured in docs/performance.md).
 struct Bf16Lanes {
-  static constexpr int kWide = 8;  // column order, one vector per load
-  static constexpr bool kPermutes = false;
+  static constexpr int kWide = 16;
+  static constexpr bool kPermutes = true;
   static constexpr bool kScaled = false;
+  static constexpr int kernel_position(int i) { return 8 * (i % 2) + i / 2; }
+  // One 16-column chunk of activations into kernel order: even columns, then odd columns.
+  static void to_kernel_order(const float* src, float* dst) {
+    const __m256 a = _mm256_loadu_ps(src), b = _mm256_loadu_ps(src + 8);
+    // shuffle_ps works per 128-bit half: [a0 a2 b0 b2 | a4 a6 b4 b6]; permute4x64 puts the halves in order.
+    const __m256 even = _mm256_shuffle_ps(a, b, 0x88), odd = _mm256_shuffle_ps(a, b, 0xdd);
+    _mm256_storeu_ps(dst, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), 0xd8)));
+    _mm256_storeu_ps(dst + 8, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(odd), 0xd8)));
+  }
   const Weight* w;
   int64_t group = kNoGroups;
   struct Row {
@@ -67,7 +80,11 @@ struct Bf16Lanes {
       __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + c)));
       return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
     }
-    void load_wide(int64_t c, __m256* out) const { out[0] = load8(c); }
+    void load_wide(int64_t c, __m256* out) const {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + c));
+      out[0] = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+      out[1] = _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(0xffff0000u))));
+    }
     __m256 tail(int64_t c) const { return reference_tail(*w, r, c); }
   };
   Row row(int64_t r) const { return {static_cast<const uint16_t*>(w->data) + r * w->cols, w, r}; }
@@ -106,10 +123,19 @@ inline __m256 fp8_lanes(__m128i bytes8) {
   return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(0x87f00000u))));
 }
 
+// load_wide: 32 codes from one 32-byte load in nine integer ops (load8 takes three per 8). Each 16-bit word
+// holds two codes; an arithmetic shift right by 4 puts its high code's sign at bit 15 and its 7 other bits at
+// 10..4: the code as a bfloat16 times 2^-120, as fp8_lanes does for float32. The low code first moves up by 8.
+// A bfloat16 in the high half of a 32-bit lane is a float32 after the and with 0x87f00000 that clears
+// the junk bits; the low half's is shifted up by 16 first. Vector k lane j is column 4j + k (as Int4Lanes).
 struct Fp8Lanes {
   static constexpr bool kScaled = true;
-  static constexpr int kWide = 8;
-  static constexpr bool kPermutes = false;
+  static constexpr int kWide = 32;
+  static constexpr bool kPermutes = true;
+  static constexpr int kernel_position(int i) { return 8 * (i % 4) + i / 4; }
+  static void to_kernel_order(const float* src, float* dst) {
+    for (int i = 0; i < kWide; ++i) dst[kernel_position(i)] = src[i];
+  }
   const Weight* w;
   int64_t group;  // block_cols
   struct Row {
@@ -118,7 +144,15 @@ struct Fp8Lanes {
     int64_t block_cols, cols;
     __m256 scale(int64_t g) const { return _mm256_set1_ps(scale_row[g] * 0x1p120f); }
     __m256 load8(int64_t c) const { return fp8_lanes(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + c))); }
-    void load_wide(int64_t c, __m256* out) const { out[0] = load8(c); }
+    void load_wide(int64_t c, __m256* out) const {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + c));
+      const __m256i mask = _mm256_set1_epi32(static_cast<int>(0x87f00000u));
+      const __m256i even = _mm256_srai_epi16(_mm256_slli_epi16(v, 8), 4), odd = _mm256_srai_epi16(v, 4);
+      out[0] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(even, 16), mask));
+      out[1] = _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(odd, 16), mask));
+      out[2] = _mm256_castsi256_ps(_mm256_and_si256(even, mask));
+      out[3] = _mm256_castsi256_ps(_mm256_and_si256(odd, mask));
+    }
     __m256 tail(int64_t c) const {
       alignas(16) uint8_t bytes[16] = {};
       std::memcpy(bytes, p + c, static_cast<size_t>(cols - c));
@@ -170,6 +204,9 @@ struct Int4Lanes {
   static constexpr bool kPermutes = true;
   // Kernel-order position of column offset `i` (0..31) inside a 32-column chunk.
   static constexpr int kernel_position(int i) { return 8 * (i % 4) + i / 4; }
+  static void to_kernel_order(const float* src, float* dst) {
+    for (int i = 0; i < kWide; ++i) dst[kernel_position(i)] = src[i];
+  }
   const Weight* w;
   int64_t group;
   struct Row {
