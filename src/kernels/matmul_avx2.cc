@@ -5,8 +5,9 @@
 // ascending order, the last partial vector zero-padded, and reduce8 is a fixed tree. Scaled formats (fp8,
 // int8, int4) keep the scale out of the inner loop: per group of columns sharing one scale s, a second
 // accumulator part sums fma(code, x) from zero, then acc = fma(part, s, acc); so per 8 weights the kernel
-// does widen + convert + FMA and no multiply. Columns map to lanes in the format's kernel order (column order
-// except int4's 32-column chunks, see Int4Lanes); activations are permuted into that order once per call.
+// does widen + convert + FMA and no multiply. Columns map to lanes in the format's kernel order (the order its
+// cheapest unpacking yields: column order for f32/f16/int8, interleaved within bf16's 16-, fp8's and int4's
+// 32-column chunks, see weight_lanes_avx2.h); activations are permuted into that order once per call.
 // Tiles over rows and tokens only decide which accumulators share the registers, never the arithmetic of
 // one, so every output is bitwise independent of n and of how rows are split between threads
 // (docs/determinism.md). The error bound against the exact product is derived in kernel_consistency_test.cc.
