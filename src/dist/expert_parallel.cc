@@ -17,7 +17,11 @@ void agree_or_throw(bool ok, const std::string& what, const std::string& where, 
   comm.run([&] { check_mpi(MPI_Allgather(&mine, 1, MPI_INT, all.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather"); });
   std::string failed;
   for (int r = 0; r < ranks; ++r)
-    if (!all[r]) failed += (failed.empty() ? "" : ",") + std::to_string(r);
+    if (!all[r]) {
+      // Appended piecewise: `const char* + std::string` here trips GCC 12's false -Wrestrict.
+      if (!failed.empty()) failed += ',';
+      failed += std::to_string(r);
+    }
   if (!failed.empty()) throw Error(what + " failed on rank(s) " + failed, where);
 }
 }  // namespace
