@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "cli/machine_limits.h"
+#include "kernels/attention_ops.h"
 #include "kernels/matmul.h"
 #include "kernels/quantize.h"
-#include "kernels/vector_ops.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -144,19 +144,24 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool) {
         static_cast<double>(w.bytes()) / median_of(5, [&] { matmul(w, x.data(), 1, y.data(), &pool); });
   }
 
-  // Attention over a cache: the engine's latent-attention inner loop (a dot for the score, an axpy for the
-  // weighted sum, per head and key) over 1024 cached rows of 512 floats, 16 heads split over the pool.
+  // Attention over a cache: the engine's latent-attention inner loops (kernels/attention_ops.h: the scores of
+  // four heads against the keys, then their weighted sum of the same rows) over 1024 cached rows of 512
+  // floats, 16 heads in groups of four split over the pool, as mla_attention runs them.
   {
-    constexpr int64_t kKeys = 1024, kWidth = 512, kHeads = 16;
-    std::vector<float> cache(kKeys * kWidth, 0.01f), q(kHeads * kWidth, 0.02f), ctx(kHeads * kWidth);
+    constexpr int64_t kKeys = 1024, kWidth = 512, kHeads = 16, kGroup = 4;
+    std::vector<float> cache(kKeys * kWidth, 0.01f), q(kHeads * kWidth, 0.02f), ctx(kHeads * kWidth),
+        scores(kHeads * kKeys);
+    std::vector<const float*> rows(kKeys);
+    for (int64_t k = 0; k < kKeys; ++k) rows[k] = &cache[k * kWidth];
     const double t = median_of(5, [&] {
-      pool.parallel_for(kHeads, [&](size_t h0, size_t h1) {
-        for (size_t h = h0; h < h1; ++h)
-          for (int64_t k = 0; k < kKeys; ++k) {
-            const float score = dot(&q[h * kWidth], &cache[k * kWidth], kWidth);
-            axpy(score * 1e-6f, &cache[k * kWidth], &ctx[h * kWidth], kWidth);
-          }
-      });
+      pool.parallel_for(kHeads / kGroup, [&](size_t g0, size_t g1) {
+        for (size_t g = g0; g < g1; ++g) {
+          const float* qg = &q[g * kGroup * kWidth];
+          float* sg = &scores[g * kGroup * kKeys];
+          attention_scores(qg, kWidth, qg, kWidth, kGroup, rows.data(), rows.data(), kKeys, kWidth, 0, sg, kKeys);
+          attention_context(sg, kKeys, kGroup, rows.data(), kKeys, kWidth, &ctx[g * kGroup * kWidth], kWidth);
+        }
+      }, 1);
     });
     hw.attention_flops = 4.0 * kHeads * kKeys * kWidth / t;
   }

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/attention_ops.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
-#include "kernels/vector_ops.h"
 #include "util/error.h"
 #include "util/scratch_arena.h"
 #include "util/thread_pool.h"
@@ -70,57 +70,72 @@ void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, 
     spans[span_of_row[s]].cache->append(c, c + kvr, positions[s]);
   }
 
-  // Absorb kv_b's key half into the query: q_latent[s, h] = sum_d q_nope[s, h, d] * W_k[h, d, :].
-  float* q_latent = scratch.take_zeroed<float>(S * n * kvr);
+  // Absorb kv_b's key half into the query: q_latent[s, h] = sum_d q_nope[s, h, d] * W_k[h, d, :], d ascending.
+  // The same weighted sum of rows as attention's context (attention_ops.h), with the query rows as the "heads"
+  // and W_k[h]'s rows as the "keys".
+  float* q_latent = scratch.take<float>(S * n * kvr);
   pool.parallel_for(n, [&](size_t h0, size_t h1) {
     ScratchFrame local;  // this worker's own arena
-    float* row = local.take<float>(kvr);
-    for (size_t h = h0; h < h1; ++h)
+    float* rows = local.take<float>(nope * kvr);
+    const float** row_of = local.take<const float*>(nope);
+    for (size_t h = h0; h < h1; ++h) {
       for (int64_t d = 0; d < nope; ++d) {
-        dequantize_row_fast(w.kv_b_proj, h * (nope + vdim) + d, row);
-        for (int64_t s = 0; s < S; ++s) axpy(q[s * n * qk + h * qk + d], row, &q_latent[(s * n + h) * kvr], kvr);
+        dequantize_row_fast(w.kv_b_proj, h * (nope + vdim) + d, rows + d * kvr);
+        row_of[d] = rows + d * kvr;
       }
-  });
-
-  // Attention in the latent space, causal by position: context[s, h] = sum_t p[s, h, t] * latent[t].
-  int64_t longest = 0;
-  for (size_t k = 0; k < span_count; ++k) longest = std::max(longest, spans[k].cache->size());
-  float* context = scratch.take_zeroed<float>(S * n * kvr);
-  pool.parallel_for(S * n, [&](size_t i0, size_t i1) {
-    ScratchFrame local;
-    float* scores = local.take<float>(longest);
-    for (size_t i = i0; i < i1; ++i) {
-      const int64_t s = i / n, h = i % n;
-      const LatentKvCache* cache = spans[span_of_row[s]].cache;
-      const int64_t T = cache->size();
-      const float* ql = &q_latent[i * kvr];
-      const float* qrot = &q[s * n * qk + h * qk + nope];
-      int64_t visible = 0;
-      for (int64_t t = 0; t < T; ++t) {
-        if (cache->position(t) > positions[s]) continue;
-        scores[visible++] = (dot(ql, cache->latent_row(t), kvr) + dot(qrot, cache->rope_key_row(t), rope)) *
-                            softmax_scale;
-      }
-      softmax(scores, visible);
-      float* ctx = &context[i * kvr];
-      int64_t k = 0;
-      for (int64_t t = 0; t < T; ++t) {
-        if (cache->position(t) > positions[s]) continue;
-        axpy(scores[k++], cache->latent_row(t), ctx, kvr);
-      }
+      attention_context(&q[h * qk], n * qk, S, row_of, nope, kvr, &q_latent[h * kvr], n * kvr);
     }
   });
 
-  // Absorb kv_b's value half into the output: attn[s, h, j] = W_v[h, j, :] . context[s, h].
+  // Attention in the latent space, causal by position: context[s, h] = sum_t p[s, h, t] * latent[t]. One work
+  // item is a query row and a group of four heads, which share the visible keys (attention_ops.h); the groups
+  // depend on the head count only, so no result depends on how the items are split between threads.
+  constexpr int64_t kHeadGroup = 4;
+  const int64_t groups = (n + kHeadGroup - 1) / kHeadGroup;
+  int64_t longest = 0;
+  for (size_t k = 0; k < span_count; ++k) longest = std::max(longest, spans[k].cache->size());
+  float* context = scratch.take<float>(S * n * kvr);
+  pool.parallel_for(S * groups, [&](size_t i0, size_t i1) {
+    ScratchFrame local;
+    float* scores = local.take<float>(kHeadGroup * longest);
+    const float** latent = local.take<const float*>(longest);
+    const float** rope_keys = local.take<const float*>(longest);
+    for (size_t i = i0; i < i1; ++i) {
+      const int64_t s = i / groups, h0 = (i % groups) * kHeadGroup, heads = std::min(kHeadGroup, n - h0);
+      const LatentKvCache* cache = spans[span_of_row[s]].cache;
+      const int64_t T = cache->size();
+      int64_t visible = 0;
+      for (int64_t t = 0; t < T; ++t) {
+        if (cache->position(t) > positions[s]) continue;
+        latent[visible] = cache->latent_row(t);
+        rope_keys[visible++] = cache->rope_key_row(t);
+      }
+      attention_scores(&q_latent[(s * n + h0) * kvr], kvr, &q[s * n * qk + h0 * qk + nope], qk, heads, latent,
+                       rope_keys, visible, kvr, rope, scores, visible);
+      for (int64_t h = 0; h < heads; ++h) {
+        float* row = scores + h * visible;
+        for (int64_t k = 0; k < visible; ++k) row[k] *= softmax_scale;
+        softmax(row, visible);
+      }
+      attention_context(scores, visible, heads, latent, visible, kvr, &context[(s * n + h0) * kvr], kvr);
+    }
+  });
+
+  // Absorb kv_b's value half into the output: attn[s, h, j] = W_v[h, j, :] . context[s, h]: attention's scores
+  // kernel (attention_ops.h) with W_v[h]'s rows as the "heads" and the context rows as the "keys".
   float* attn = scratch.take<float>(S * n * vdim);
   pool.parallel_for(n, [&](size_t h0, size_t h1) {
     ScratchFrame local;
-    float* row = local.take<float>(kvr);
-    for (size_t h = h0; h < h1; ++h)
-      for (int64_t j = 0; j < vdim; ++j) {
-        dequantize_row_fast(w.kv_b_proj, h * (nope + vdim) + nope + j, row);
-        for (int64_t s = 0; s < S; ++s) attn[s * n * vdim + h * vdim + j] = dot(row, &context[(s * n + h) * kvr], kvr);
-      }
+    float* rows = local.take<float>(vdim * kvr);
+    float* products = local.take<float>(vdim * S);
+    const float** context_of = local.take<const float*>(S);
+    for (size_t h = h0; h < h1; ++h) {
+      for (int64_t j = 0; j < vdim; ++j) dequantize_row_fast(w.kv_b_proj, h * (nope + vdim) + nope + j, rows + j * kvr);
+      for (int64_t s = 0; s < S; ++s) context_of[s] = &context[(s * n + h) * kvr];
+      attention_scores(rows, kvr, rows, 0, vdim, context_of, context_of, S, kvr, 0, products, S);
+      for (int64_t s = 0; s < S; ++s)
+        for (int64_t j = 0; j < vdim; ++j) attn[s * n * vdim + h * vdim + j] = products[j * S + s];
+    }
   });
   matmul(w.o_proj, attn, S, out);
 }

@@ -1,0 +1,137 @@
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/attention_ops.h"
+
+namespace longcat::avx2 {
+
+namespace {
+
+inline float reduce8(__m256 v) {  // a fixed tree: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline __m256i lanes_below(int64_t count) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// acc[h][k] += q[h] . key[k] over n floats, 8 at a time, the last partial vector zero-padded.
+template <int H, int K>
+inline void dot_tile(const float* const (&q)[H], const float* const (&key)[K], int64_t n, __m256 (&acc)[H][K]) {
+  int64_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    __m256 kv[K];
+    for (int k = 0; k < K; ++k) kv[k] = _mm256_loadu_ps(key[k] + c);
+    for (int h = 0; h < H; ++h) {
+      const __m256 qv = _mm256_loadu_ps(q[h] + c);
+      for (int k = 0; k < K; ++k) acc[h][k] = _mm256_fmadd_ps(qv, kv[k], acc[h][k]);
+    }
+  }
+  if (c < n) {
+    const __m256i mask = lanes_below(n - c);
+    __m256 kv[K];
+    for (int k = 0; k < K; ++k) kv[k] = _mm256_maskload_ps(key[k] + c, mask);
+    for (int h = 0; h < H; ++h) {
+      const __m256 qv = _mm256_maskload_ps(q[h] + c, mask);
+      for (int k = 0; k < K; ++k) acc[h][k] = _mm256_fmadd_ps(qv, kv[k], acc[h][k]);
+    }
+  }
+}
+
+// H heads x K keys: 4 x 3 = 12 accumulators, 7 loads per 12 FMAs (a lone dot needs 2 loads per FMA).
+template <int H, int K>
+void scores_tile(const float* q_latent, int64_t q_latent_stride, const float* q_rope, int64_t q_rope_stride,
+                 const float* const* latent, const float* const* rope_keys, int64_t kvr, int64_t rope, float* scores,
+                 int64_t ld_scores) {
+  __m256 acc[H][K];
+  for (int h = 0; h < H; ++h)
+    for (int k = 0; k < K; ++k) acc[h][k] = _mm256_setzero_ps();
+  const float* ql[H];
+  const float* qr[H];
+  for (int h = 0; h < H; ++h) ql[h] = q_latent + h * q_latent_stride, qr[h] = q_rope + h * q_rope_stride;
+  const float* kl[K];
+  const float* kr[K];
+  for (int k = 0; k < K; ++k) kl[k] = latent[k], kr[k] = rope_keys[k];
+  dot_tile<H, K>(ql, kl, kvr, acc);
+  dot_tile<H, K>(qr, kr, rope, acc);
+  for (int h = 0; h < H; ++h)
+    for (int k = 0; k < K; ++k) scores[h * ld_scores + k] = reduce8(acc[h][k]);
+}
+
+template <int H>
+void scores_heads(const float* q_latent, int64_t q_latent_stride, const float* q_rope, int64_t q_rope_stride,
+                  const float* const* latent, const float* const* rope_keys, int64_t keys, int64_t kvr, int64_t rope,
+                  float* scores, int64_t ld_scores) {
+  int64_t k = 0;
+  for (; k + 3 <= keys; k += 3)
+    scores_tile<H, 3>(q_latent, q_latent_stride, q_rope, q_rope_stride, latent + k, rope_keys + k, kvr, rope,
+                      scores + k, ld_scores);
+  for (; k < keys; ++k)
+    scores_tile<H, 1>(q_latent, q_latent_stride, q_rope, q_rope_stride, latent + k, rope_keys + k, kvr, rope,
+                      scores + k, ld_scores);
+}
+
+// H heads x V vectors of 8 columns: context[h][cols] = sum_k p[h][k] * latent[k][cols], k ascending; per key
+// V loads and H broadcasts for H x V FMAs (an axpy per head and key needs 2 loads and a store per 8).
+template <int H, int V>
+void context_tile(const float* p, int64_t ld_p, const float* const* latent, int64_t keys, int64_t c, int64_t kvr,
+                  float* context, int64_t ld_context) {
+  __m256 acc[H][V];
+  for (int h = 0; h < H; ++h)
+    for (int v = 0; v < V; ++v) acc[h][v] = _mm256_setzero_ps();
+  const bool partial = c + 8 * V > kvr;  // only the last vector can be partial (V is 1 there)
+  const __m256i mask = lanes_below(kvr - c);
+  for (int64_t k = 0; k < keys; ++k) {
+    const float* row = latent[k] + c;
+    __m256 lv[V];
+    for (int v = 0; v < V; ++v) lv[v] = partial ? _mm256_maskload_ps(row + 8 * v, mask) : _mm256_loadu_ps(row + 8 * v);
+    for (int h = 0; h < H; ++h) {
+      const __m256 w = _mm256_broadcast_ss(p + h * ld_p + k);
+      for (int v = 0; v < V; ++v) acc[h][v] = _mm256_fmadd_ps(w, lv[v], acc[h][v]);
+    }
+  }
+  for (int h = 0; h < H; ++h)
+    for (int v = 0; v < V; ++v) {
+      float* out = context + h * ld_context + c + 8 * v;
+      if (partial)
+        _mm256_maskstore_ps(out, mask, acc[h][v]);
+      else
+        _mm256_storeu_ps(out, acc[h][v]);
+    }
+}
+
+template <int H>
+void context_heads(const float* p, int64_t ld_p, const float* const* latent, int64_t keys, int64_t kvr,
+                   float* context, int64_t ld_context) {
+  int64_t c = 0;
+  for (; c + 24 <= kvr; c += 24) context_tile<H, 3>(p, ld_p, latent, keys, c, kvr, context, ld_context);
+  for (; c < kvr; c += 8) context_tile<H, 1>(p, ld_p, latent, keys, c, kvr, context, ld_context);
+}
+
+}  // namespace
+
+void attention_scores(const float* q_latent, int64_t q_latent_stride, const float* q_rope, int64_t q_rope_stride,
+                      int64_t heads, const float* const* latent, const float* const* rope_keys, int64_t keys,
+                      int64_t kvr, int64_t rope, float* scores, int64_t ld_scores) {
+  int64_t h = 0;
+  for (; h + 4 <= heads; h += 4)
+    scores_heads<4>(q_latent + h * q_latent_stride, q_latent_stride, q_rope + h * q_rope_stride, q_rope_stride,
+                    latent, rope_keys, keys, kvr, rope, scores + h * ld_scores, ld_scores);
+  for (; h < heads; ++h)
+    scores_heads<1>(q_latent + h * q_latent_stride, q_latent_stride, q_rope + h * q_rope_stride, q_rope_stride,
+                    latent, rope_keys, keys, kvr, rope, scores + h * ld_scores, ld_scores);
+}
+
+void attention_context(const float* p, int64_t ld_p, int64_t heads, const float* const* latent, int64_t keys,
+                       int64_t kvr, float* context, int64_t ld_context) {
+  int64_t h = 0;
+  for (; h + 4 <= heads; h += 4)
+    context_heads<4>(p + h * ld_p, ld_p, latent, keys, kvr, context + h * ld_context, ld_context);
+  for (; h < heads; ++h) context_heads<1>(p + h * ld_p, ld_p, latent, keys, kvr, context + h * ld_context, ld_context);
+}
+
+}  // namespace longcat::avx2

@@ -1,0 +1,149 @@
+// The latent-attention kernels against float64 sums, with error bounds from their summation order, and the
+// property the determinism contract rests on: a score or context element does not depend on which other heads
+// and keys were passed in the same call.
+#include "kernels/attention_ops.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu_features.h"
+
+namespace longcat {
+namespace {
+
+using ScoresFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, const float* const*,
+                          const float* const*, int64_t, int64_t, int64_t, float*, int64_t);
+using ContextFn = void (*)(const float*, int64_t, int64_t, const float* const*, int64_t, int64_t, float*, int64_t);
+struct Isa {
+  std::string name;
+  ScoresFn scores;
+  ContextFn context;
+};
+
+std::vector<Isa> isas() {
+  std::vector<Isa> out{{"generic", generic::attention_scores, generic::attention_context}};
+  if (cpu_has_avx2_fma()) out.push_back({"avx2", avx2::attention_scores, avx2::attention_context});
+  return out;
+}
+
+// Keys live in separate allocations (as a paged cache's rows do), each exactly its length, so a read past a
+// row's end is caught by ASan.
+struct Keys {
+  std::vector<std::vector<float>> latent_rows, rope_rows;
+  std::vector<const float*> latent, rope;
+  Keys(int64_t count, int64_t kvr, int64_t rope_dim, std::mt19937& rng) {
+    std::normal_distribution<float> normal;
+    for (int64_t k = 0; k < count; ++k) {
+      latent_rows.emplace_back(kvr);
+      rope_rows.emplace_back(rope_dim);
+      for (float& v : latent_rows.back()) v = normal(rng);
+      for (float& v : rope_rows.back()) v = normal(rng);
+    }
+    for (int64_t k = 0; k < count; ++k) latent.push_back(latent_rows[k].data()), rope.push_back(rope_rows[k].data());
+  }
+};
+
+constexpr double kUnit = 0x1p-24;  // float32 unit roundoff
+
+TEST(AttentionOps, ScoresMatchFloat64WithinTheSummationBound) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  int checked = 0;
+  for (const Isa& isa : isas())
+    for (int64_t heads : {1, 3, 4, 5, 16})
+      for (int64_t keys : {1, 2, 3, 7, 50})
+        for (auto [kvr, rope] : {std::pair<int64_t, int64_t>{256, 32}, {47, 3}, {8, 0}, {5, 16}, {64, 13}}) {
+          const Keys k(keys, kvr, rope, rng);
+          const int64_t ql_stride = kvr + 3, qr_stride = rope + 5;  // strides wider than the rows, as in the model
+          std::vector<float> ql(heads * ql_stride), qr(heads * qr_stride + 1), scores(heads * (keys + 2), -1.0f);
+          for (float& v : ql) v = normal(rng);
+          for (float& v : qr) v = normal(rng);
+          isa.scores(ql.data(), ql_stride, qr.data(), qr_stride, heads, k.latent.data(), k.rope.data(), keys, kvr, rope,
+                     scores.data(), keys + 2);
+          for (int64_t h = 0; h < heads; ++h)
+            for (int64_t j = 0; j < keys; ++j) {
+              double exact = 0, magnitude = 0;
+              for (int64_t c = 0; c < kvr; ++c) {
+                const double t = double(ql[h * ql_stride + c]) * k.latent[j][c];
+                exact += t, magnitude += std::fabs(t);
+              }
+              for (int64_t c = 0; c < rope; ++c) {
+                const double t = double(qr[h * qr_stride + c]) * k.rope[j][c];
+                exact += t, magnitude += std::fabs(t);
+              }
+              // Per lane: ceil(kvr / 8) + ceil(rope / 8) multiply-adds, then a 3-level tree; +1 for an unfused product.
+              const double bound = ((kvr + 7) / 8 + (rope + 7) / 8 + 4) * kUnit * magnitude;
+              ASSERT_LE(std::fabs(scores[h * (keys + 2) + j] - exact), bound)
+                  << isa.name << " heads " << heads << " keys " << keys << " kvr " << kvr << " rope " << rope;
+              ++checked;
+            }
+          for (int64_t h = 0; h < heads; ++h)  // the padding columns of each score row are untouched
+            ASSERT_EQ(scores[h * (keys + 2) + keys], -1.0f) << isa.name;
+        }
+  EXPECT_GT(checked, 10000);
+}
+
+TEST(AttentionOps, ContextMatchesFloat64WithinTheSummationBound) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> prob(0.0f, 1.0f);
+  int checked = 0;
+  for (const Isa& isa : isas())
+    for (int64_t heads : {1, 2, 4, 6, 16})
+      for (int64_t keys : {1, 3, 40})
+        for (int64_t kvr : {256, 47, 24, 5, 8, 33}) {
+          const Keys k(keys, kvr, 0, rng);
+          const int64_t ld_p = keys + 1, ld_ctx = kvr + 2;
+          std::vector<float> p(heads * ld_p), ctx(heads * ld_ctx, -7.0f);
+          for (float& v : p) v = prob(rng);
+          isa.context(p.data(), ld_p, heads, k.latent.data(), keys, kvr, ctx.data(), ld_ctx);
+          for (int64_t h = 0; h < heads; ++h) {
+            for (int64_t d = 0; d < kvr; ++d) {
+              double exact = 0, magnitude = 0;
+              for (int64_t j = 0; j < keys; ++j) {
+                const double t = double(p[h * ld_p + j]) * k.latent[j][d];
+                exact += t, magnitude += std::fabs(t);
+              }
+              ASSERT_LE(std::fabs(ctx[h * ld_ctx + d] - exact), (keys + 1) * kUnit * magnitude)
+                  << isa.name << " heads " << heads << " keys " << keys << " kvr " << kvr << " d " << d;
+              ++checked;
+            }
+            ASSERT_EQ(ctx[h * ld_ctx + kvr], -7.0f) << isa.name << ": wrote past the row";
+          }
+        }
+  EXPECT_GT(checked, 10000);
+}
+
+// What the model's determinism needs: one head and one key at a time give the same bits as 16 heads x 50 keys.
+TEST(AttentionOps, ResultsDoNotDependOnTheOtherHeadsAndKeysOfTheCall) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal;
+  constexpr int64_t heads = 16, keys = 50, kvr = 47, rope = 13;
+  const Keys k(keys, kvr, rope, rng);
+  std::vector<float> ql(heads * kvr), qr(heads * rope);
+  for (float& v : ql) v = normal(rng);
+  for (float& v : qr) v = normal(rng);
+  for (const Isa& isa : isas()) {
+    std::vector<float> all(heads * keys), one(1);
+    isa.scores(ql.data(), kvr, qr.data(), rope, heads, k.latent.data(), k.rope.data(), keys, kvr, rope, all.data(), keys);
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t j = 0; j < keys; ++j) {
+        isa.scores(&ql[h * kvr], kvr, &qr[h * rope], rope, 1, &k.latent[j], &k.rope[j], 1, kvr, rope, one.data(), 1);
+        ASSERT_EQ(one[0], all[h * keys + j]) << isa.name << " score h " << h << " key " << j;
+      }
+    // Context: all heads at once vs each head alone (the key order is the sum's order, so keys stay together).
+    std::vector<float> p(heads * keys), ctx_all(heads * kvr), ctx_one(kvr);
+    for (float& v : p) v = std::fabs(normal(rng));
+    isa.context(p.data(), keys, heads, k.latent.data(), keys, kvr, ctx_all.data(), kvr);
+    for (int64_t h = 0; h < heads; ++h) {
+      isa.context(&p[h * keys], keys, 1, k.latent.data(), keys, kvr, ctx_one.data(), kvr);
+      for (int64_t d = 0; d < kvr; ++d) ASSERT_EQ(ctx_one[d], ctx_all[h * kvr + d]) << isa.name << " context h " << h;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace longcat
