@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/attention_ops.h"
+#include "kernels/weight_lanes_avx2.h"  // lanes_below
 
 namespace longcat::avx2 {
 
@@ -13,10 +14,6 @@ inline float reduce8(__m256 v) {  // a fixed tree: ((l0 + l4) + (l2 + l6)) + ((l
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
-}
-
-inline __m256i lanes_below(int64_t count) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 // acc[h][k] += q[h] . key[k] over n floats, 8 at a time, the last partial vector zero-padded.
