@@ -162,7 +162,9 @@ TEST(Quantize, MixedAutoKeepsSensitiveLayersInBf16AndReportsQuality) {
           int4 += w->format == WeightFormat::INT4;
         }
     EXPECT_GT(int4, 0) << budget;
-    if (kept > 0) EXPECT_NE(r.err.find("bf16\n"), std::string::npos) << r.err;
+    if (kept > 0) {
+      EXPECT_NE(r.err.find("bf16\n"), std::string::npos) << r.err;
+    }
     const auto report = nlohmann::json::parse(r.out);
     EXPECT_GT(report["positions"].get<int>(), 100);
     EXPECT_GE(report["top1"].get<double>(), 0.3);
