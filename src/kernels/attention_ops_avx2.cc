@@ -3,18 +3,11 @@
 #include <algorithm>
 
 #include "kernels/attention_ops.h"
-#include "kernels/weight_lanes_avx2.h"  // lanes_below
+#include "kernels/weight_lanes_avx2.h"  // lanes_below, reduce8
 
 namespace longcat::avx2 {
 
 namespace {
-
-inline float reduce8(__m256 v) {  // a fixed tree: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7))
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // acc[h][k] += q[h] . key[k] over n floats, 8 at a time, the last partial vector zero-padded.
 template <int H, int K>

@@ -30,13 +30,6 @@ namespace longcat::avx2 {
 
 namespace {
 
-inline float reduce8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));  // l0+l4 l1+l5 l2+l6 l3+l7
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 // Decode's software prefetch, one row tile ahead. A tile's R rows are R short streams (a 512-column bf16 row
 // is 1 KiB, 16 cache lines), too short for the hardware prefetcher to train on before they end, so
 // matrices with short rows streamed at about half the rate of long ones (BM_MatVecChain). The rows are
@@ -166,7 +159,10 @@ const float* kernel_order_x(const Lanes& lanes, const float* x, int64_t n, int64
       std::copy(src, src + cols, dst);
       for (int64_t g0 = 0; g0 < cols; g0 += lanes.group)
         for (int64_t c = g0, end = wide_end<Lanes>(g0, std::min(cols, g0 + lanes.group)); c < end; c += Lanes::kWide)
-          Lanes::to_kernel_order(src + c, dst + c);
+          if constexpr (requires { Lanes::to_kernel_order(src, dst); })
+            Lanes::to_kernel_order(src + c, dst + c);  // a vectorised shuffle where the format has one
+          else
+            for (int i = 0; i < Lanes::kWide; ++i) dst[c + Lanes::kernel_position(i)] = src[c + i];
     }
     return permuted.data();
   }

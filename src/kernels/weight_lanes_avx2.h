@@ -4,7 +4,8 @@
 // activations and apply the group's scale once per group (matmul_avx2.cc), so a loader here only turns codes
 // into floats: load8(c) gives the eight codes at column c (c % 8 == 0, c + 8 <= cols) in column order,
 // load_wide(c, out) kWide codes at once in the format's kernel order (the order its cheapest unpacking
-// yields; activations are permuted to match), tail(c) the last partial vector zero-padded, and scale(g) the
+// yields, kernel_position(i) of column offset i in a chunk; activations are permuted to match, by a
+// vectorised to_kernel_order where the format has one), tail(c) the last partial vector zero-padded, and scale(g) the
 // factor (group g = columns [g * group, (g + 1) * group)) that turns group sums of raw codes into real units. Formats without scales (kScaled false) load
 // their values directly. scale(c / group) * load8(c) is exactly dequantize_row's value (dequantize_row_fast uses it).
 #pragma once
@@ -23,6 +24,14 @@ constexpr int64_t kNoGroups = int64_t{1} << 40;
 
 inline __m256i lanes_below(int64_t count) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// The sum of a vector's lanes by one fixed tree: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+inline float reduce8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));  // l0+l4 l1+l5 l2+l6 l3+l7
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
 }
 
 // The last partial vector of an unscaled 16-bit row through the scalar reference (one per row at most).
@@ -133,9 +142,6 @@ struct Fp8Lanes {
   static constexpr int kWide = 32;
   static constexpr bool kPermutes = true;
   static constexpr int kernel_position(int i) { return 8 * (i % 4) + i / 4; }
-  static void to_kernel_order(const float* src, float* dst) {
-    for (int i = 0; i < kWide; ++i) dst[kernel_position(i)] = src[i];
-  }
   const Weight* w;
   int64_t group;  // block_cols
   struct Row {
@@ -204,9 +210,6 @@ struct Int4Lanes {
   static constexpr bool kPermutes = true;
   // Kernel-order position of column offset `i` (0..31) inside a 32-column chunk.
   static constexpr int kernel_position(int i) { return 8 * (i % 4) + i / 4; }
-  static void to_kernel_order(const float* src, float* dst) {
-    for (int i = 0; i < kWide; ++i) dst[kernel_position(i)] = src[i];
-  }
   const Weight* w;
   int64_t group;
   struct Row {

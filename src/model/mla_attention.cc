@@ -78,11 +78,9 @@ void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, 
     ScratchFrame local;  // this worker's own arena
     float* rows = local.take<float>(nope * kvr);
     const float** row_of = local.take<const float*>(nope);
+    for (int64_t d = 0; d < nope; ++d) row_of[d] = rows + d * kvr;
     for (size_t h = h0; h < h1; ++h) {
-      for (int64_t d = 0; d < nope; ++d) {
-        dequantize_row_fast(w.kv_b_proj, h * (nope + vdim) + d, rows + d * kvr);
-        row_of[d] = rows + d * kvr;
-      }
+      for (int64_t d = 0; d < nope; ++d) dequantize_row_fast(w.kv_b_proj, h * (nope + vdim) + d, rows + d * kvr);
       attention_context(&q[h * qk], n * qk, S, row_of, nope, kvr, &q_latent[h * kvr], n * kvr);
     }
   });
