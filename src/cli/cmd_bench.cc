@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "cli/bench_prediction.h"
 #include "cli/bench_speculative.h"
 #include "cli/cli_common.h"
 #include "cli/command.h"
@@ -51,7 +52,8 @@ int cmd_bench(int argc, char** argv) {
                "bench");
   std::string model_dir, speculative = "none";
   int prompt_len = 512, gen = 64, batch = 1, draft_tokens = 1, threads;
-  bool json = false, skip_limits = false;
+  bool json = false, skip_limits = false, predict = false;
+  ProbeOptions probe;
   ExpertParallelOptions ep;
   app.add_option("--model", model_dir, "Hugging Face style model folder")->required();
   app.add_option("--prompt-len", prompt_len, "prefill length")->capture_default_str()->check(CLI::PositiveNumber);
@@ -63,6 +65,11 @@ int cmd_bench(int argc, char** argv) {
   app.add_option("--draft-tokens", draft_tokens, "with --speculative mtp: drafts per step")->capture_default_str()->check(
       CLI::Range(1, 16));
   app.add_flag("--skip-limits", skip_limits, "do not measure bandwidth and sgemm (ratios are then omitted)");
+  app.add_flag("--predict", predict,
+               "also predict the decode with the planner (`longcat plan --hardware this`) from probes of this "
+               "machine taken right before and after it, and print predicted vs achieved");
+  app.add_option("--probe-mib", probe.weight_mib, "with --predict: MiB of the probe's weight matrix")
+      ->capture_default_str();
   app.add_flag("--json", json, "one JSON object on stdout");
   add_threads_option(app, &threads);
   add_expert_parallel_options(app, &ep);
@@ -72,6 +79,9 @@ int cmd_bench(int argc, char** argv) {
     if (speculative == "mtp" && ep.enabled)
       throw UsageError("--speculative mtp is not measured under --expert-parallel (it restarts from copied caches)",
                        "--speculative");
+    if (predict && ep.enabled)
+      throw UsageError("--predict plans one process; under --expert-parallel use `longcat plan --ep N`", "--predict");
+    if (predict && gen == 0) throw UsageError("--predict needs decode steps (--gen > 0)", "--predict");
     ThreadPool& pool = ThreadPool::global();
     double bandwidth = 0, sgemm = 0;
     std::string sgemm_note;
@@ -124,6 +134,14 @@ int cmd_bench(int argc, char** argv) {
       if (spec) prefilled.push_back({ids, batch_caches.back(), std::move(o.hidden_final), std::move(o.logits)});
     }
 
+    // The planner's workload: this model, format and batch at the decode's mean cache length.
+    const DecodeWorkload workload{model_dir, weight_format_name(model->weights().layers[0].mlp[0].gate_proj.format),
+                                  batch, prompt_len + (gen + 1) / 2};
+    BracketedPrediction prediction;
+    if (predict) {
+      std::fprintf(stderr, "bench: probing this machine for the planner (before decode)...\n");
+      prediction.before = plan_decode_on_this_machine(workload, pool, probe);
+    }
     std::fprintf(stderr, "bench: decode %d steps of %d sequence(s)...\n", gen, batch);
     double decode_s = 0, weight_bytes = 0, cache_bytes = 0, decode_flops = 0;
     int64_t real_uses = 0;
@@ -147,6 +165,10 @@ int cmd_bench(int argc, char** argv) {
       cache_bytes += t.cache_bytes;
       decode_flops += t.flops;
       real_uses += routing.real_uses;
+    }
+    if (predict) {
+      std::fprintf(stderr, "bench: probing this machine for the planner (after decode)...\n");
+      prediction.after = plan_decode_on_this_machine(workload, pool, probe);
     }
     // Per decode step (one token of every sequence): the roofline is the step's bytes (weights of the union of
     // experts touched, plus every sequence's cache) at the measured bandwidth.
@@ -187,6 +209,7 @@ int cmd_bench(int argc, char** argv) {
           {"gflops", gen ? decode_flops / decode_s / 1e9 : 0.0}}},
     };
     if (!sgemm_note.empty()) j["sgemm_note"] = sgemm_note;
+    if (predict) j["decode"]["planner"] = prediction.to_json(decode_tok_s);
     if (spec) {
       std::fprintf(stderr, "bench: decode %d tokens of %d sequence(s) again with MTP speculation (%d drafts per step)...\n",
                    gen, batch, draft_tokens);
@@ -222,6 +245,16 @@ int cmd_bench(int argc, char** argv) {
       std::printf("roofline  %9.2f tok/s predicted from the bytes of each step (union of experts touched) at the "
                   "measured bandwidth; achieved %5.1f%%\n",
                   roofline_tok_s, 100 * j["decode"]["fraction_of_roofline"].get<double>());
+    if (predict) {
+      const auto& pl = j["decode"]["planner"];
+      std::printf("planner   %9.2f tok/s predicted by `longcat plan --hardware this` at context %lld (probe before "
+                  "decode %.2f, after %.2f; bf16 stream %.1f / %.1f GB/s); predicted / achieved %.2f\n",
+                  pl["predicted_tokens_per_second"].get<double>(), static_cast<long long>(workload.context),
+                  pl["probe_before"]["predicted_tokens_per_second"].get<double>(),
+                  pl["probe_after"]["predicted_tokens_per_second"].get<double>(),
+                  pl["probe_before"]["bf16_stream_gbps"].get<double>(), pl["probe_after"]["bf16_stream_gbps"].get<double>(),
+                  pl["predicted_over_achieved"].get<double>());
+    }
     if (j.contains("speculative")) {
       const auto& sp = j["speculative"];
       std::string rates;

@@ -73,6 +73,9 @@ int cmd_plan(int argc, char** argv) {
   app.add_option("--csv", csv_path, "sweep CSV output")->capture_default_str();
   app.add_option("--svg", svg_path, "sweep plot output")->capture_default_str();
   app.add_option("--probe-out", probe_out, "write the hardware description (e.g. of --hardware this) to this file");
+  ProbeOptions probe;
+  app.add_option("--probe-mib", probe.weight_mib, "with --hardware this: MiB of the probe's weight matrix (smaller is "
+                                                  "quicker, but caches then hold part of it)")->capture_default_str();
   add_threads_option(app, &threads);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
@@ -81,7 +84,7 @@ int cmd_plan(int argc, char** argv) {
     if (config.empty() && probe_out.empty()) throw UsageError("give --config MODEL_CONFIG", "--config");
     d.overlap = plan::parse_overlap(overlap);
     const plan::HardwareProfile hw =
-        hardware == "this" ? probe_this_machine(ThreadPool::global()) : plan::resolve_hardware_profile(hardware);
+        hardware == "this" ? probe_this_machine(ThreadPool::global(), probe) : plan::resolve_hardware_profile(hardware);
     if (!probe_out.empty()) {
       write_text_file(probe_out, plan::hardware_profile_to_json(hw).dump(2) + "\n");
       std::fprintf(stderr, "plan: wrote %s\n", probe_out.c_str());

@@ -73,6 +73,7 @@ TEST(PlanCli, UsageErrorsExitTwo) {
       {"--config " + kLongcat + " --hardware tpu9", "(--hardware)"},
       {"--config " + kLongcat + " --hardware h800 --weights fp4", "(--weights)"},
       {"--hardware h800", "(--config)"},
+      {"--config " + kLongcat + " --hardware this --probe-mib 2", "(--probe-mib)"},
   };
   for (const auto& c : cases) {
     auto r = run_longcat("plan " + c.args);

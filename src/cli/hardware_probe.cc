@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,18 +28,29 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Median time of `runs` calls of f (a median, not a best: a decode step on a shared machine gets the typical
-// share of the cores, not the luckiest one).
+// The mean time of a series of runs, i.e. total work / total time. Not a best, and not a median either: on a
+// shared host the rate of a 20 ms pass swings 2x from one pass to the next, and a decode of many tokens runs
+// through the slow passes as well as the fast ones, so its tokens/s follows the time-average rate. The median
+// pass is faster than that whenever slow passes are the minority, which made the planner optimistic
+// (docs/planner.md, "Session 10").
+double mean(const std::vector<double>& t) {
+  double sum = 0;
+  for (double v : t) sum += v;
+  return sum / static_cast<double>(t.size());
+}
+
 template <class F>
-double median_of(int runs, F&& f) {
+double time_once(F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return seconds_since(t0);
+}
+
+template <class F>
+double mean_time_of(int runs, F&& f) {
   std::vector<double> t;
-  for (int r = 0; r < runs; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    t.push_back(seconds_since(t0));
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  for (int r = 0; r < runs; ++r) t.push_back(time_once(f));
+  return mean(t);
 }
 
 // Bytes written to an unlinked temporary file and mapped read-only, with every page faulted in: weights as the
@@ -89,7 +101,9 @@ Weight bf16_view(const void* data, int64_t rows, int64_t cols) {
 
 }  // namespace
 
-plan::HardwareProfile probe_this_machine(ThreadPool& pool) {
+plan::HardwareProfile probe_this_machine(ThreadPool& pool, const ProbeOptions& options) {
+  if (options.weight_mib < 4 || options.weight_mib > 4096)
+    throw UsageError("the probe's weight must be 4..4096 MiB, not " + std::to_string(options.weight_mib), "--probe-mib");
   plan::HardwareProfile hw;
   hw.name = "this";
   hw.source = "probe";
@@ -99,8 +113,9 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool) {
   std::string sgemm_note;
   const double sgemm = measure_sgemm_flops(pool.size(), &sgemm_note);
 
-  // A 256 MiB bf16 weight (no cache holds it) of small deterministic values, mapped from a file.
-  constexpr int64_t kRows = 16384, kCols = 8192;
+  // A bf16 weight of 256 MiB by default (no cache holds it) of small deterministic values, mapped from a file.
+  constexpr int64_t kCols = 8192;
+  const int64_t kRows = options.weight_mib * 64;  // 64 rows of 8192 bf16 per MiB
   std::vector<uint16_t> values(kRows * kCols);
   for (int64_t i = 0; i < kRows * kCols; ++i) values[i] = static_cast<uint16_t>(0x3c00 + i % 97);  // ~0.008..0.03
   const MappedCopy mapped(values.data(), values.size() * sizeof(uint16_t));
@@ -110,27 +125,42 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool) {
 
   // The engine's matrix kernel over that weight times n tokens (n = 1 streams it, converting in registers;
   // n >= 3 converts row blocks once and sweeps the tokens over them). n = 1 is also the bf16 streaming rate.
+  // The entries are measured in rounds (every n once per round) rather than one n after the other: this
+  // machine's share of its host drifts over seconds, and a table measured in one slice per entry would carry
+  // that drift into the ratios between entries (docs/planner.md, "Session 10"). The streaming entries (n <= 2,
+  // ~20 ms a pass) get more rounds, so that their mean covers seconds of the host's swings, not a glimpse.
   std::fprintf(stderr, "plan: matrix kernel on 1..64 tokens per weight...\n");
-  for (int n : {1, 2, 3, 4, 8, 16, 32, 64})
-    hw.batched_weight_bandwidth[n] = static_cast<double>(big.bytes()) /
-                                     median_of(n <= 4 ? 5 : 3, [&] { matmul(big, x.data(), n, y.data(), &pool); });
+  const std::vector<int> token_counts = {1, 2, 3, 4, 8, 16, 32, 64};
+  std::map<int, std::vector<double>> batched_times;
+  for (int round = 0; round < 15; ++round)
+    for (int n : token_counts) {
+      if ((n > 2 && round >= 5) || (n > 4 && round >= 3)) continue;
+      batched_times[n].push_back(time_once([&] { matmul(big, x.data(), n, y.data(), &pool); }));
+    }
+  for (int n : token_counts) hw.batched_weight_bandwidth[n] = static_cast<double>(big.bytes()) / mean(batched_times[n]);
   hw.weight_stream_bandwidth["bf16"] = hw.batched_weight_bandwidth[1];
   hw.matrix_flops = 2.0 * 64 * kRows * kCols * hw.batched_weight_bandwidth[64] / static_cast<double>(big.bytes());
 
-  // The same 256 MiB cut into a run of distinct matrices of one size (rows of 2048 bf16, 4 KiB), multiplied
-  // one after another: what a decode step does with its many small matrices (docs/planner.md).
+  // The same weight cut into a run of distinct matrices of one size (rows of 2048 bf16, 4 KiB), multiplied
+  // one after another: what a decode step does with its many small matrices (docs/planner.md). Sizes of which
+  // the weight holds at least two; in rounds like the table above.
   std::fprintf(stderr, "plan: matrix-vector kernel over runs of 0.5..128 MiB matrices...\n");
   constexpr int64_t kRunCols = 2048;
   const int64_t total_rows = big.bytes() / (kRunCols * 2);
-  for (int64_t mib2 : {1, 4, 16, 64, 256}) {  // matrix size in units of 0.5 MiB
-    const int64_t rows = mib2 * (512 * 1024) / (kRunCols * 2), count = total_rows / rows;
-    const auto* base = static_cast<const uint16_t*>(mapped.data());
-    const double t = median_of(5, [&] {
-      for (int64_t k = 0; k < count; ++k)
-        matmul(bf16_view(base + k * rows * kRunCols, rows, kRunCols), x.data(), 1, y.data(), &pool);
-    });
-    hw.matrix_size_bandwidth[static_cast<double>(rows * kRunCols * 2)] = static_cast<double>(count * rows * kRunCols * 2) / t;
-  }
+  std::vector<int64_t> run_rows;
+  for (int64_t mib2 : {1, 4, 16, 64, 256})  // matrix size in units of 0.5 MiB
+    if (const int64_t rows = mib2 * (512 * 1024) / (kRunCols * 2); total_rows / rows >= 2) run_rows.push_back(rows);
+  std::map<int64_t, std::vector<double>> run_times;
+  const auto* base = static_cast<const uint16_t*>(mapped.data());
+  for (int round = 0; round < 10; ++round)
+    for (int64_t rows : run_rows)
+      run_times[rows].push_back(time_once([&] {
+        for (int64_t k = 0; k < total_rows / rows; ++k)
+          matmul(bf16_view(base + k * rows * kRunCols, rows, kRunCols), x.data(), 1, y.data(), &pool);
+      }));
+  for (int64_t rows : run_rows)
+    hw.matrix_size_bandwidth[static_cast<double>(rows * kRunCols * 2)] =
+        static_cast<double>(total_rows / rows * rows * kRunCols * 2) / mean(run_times[rows]);
 
   // The other formats streaming (matrix-vector), converted from the same weight and mapped the same way.
   std::fprintf(stderr, "plan: matrix-vector kernel for fp8, int8, int4...\n");
@@ -141,7 +171,7 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool) {
     Weight w = q.weight;
     w.data = codes.data();
     hw.weight_stream_bandwidth[name] =
-        static_cast<double>(w.bytes()) / median_of(5, [&] { matmul(w, x.data(), 1, y.data(), &pool); });
+        static_cast<double>(w.bytes()) / mean_time_of(5, [&] { matmul(w, x.data(), 1, y.data(), &pool); });
   }
 
   // Attention over a cache: the engine's latent-attention inner loops (kernels/attention_ops.h: the scores of
@@ -153,7 +183,7 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool) {
         scores(kHeads * kKeys);
     std::vector<const float*> rows(kKeys);
     for (int64_t k = 0; k < kKeys; ++k) rows[k] = &cache[k * kWidth];
-    const double t = median_of(5, [&] {
+    const double t = mean_time_of(5, [&] {
       pool.parallel_for(kHeads / kGroup, [&](size_t g0, size_t g1) {
         for (size_t g = g0; g < g1; ++g) {
           const float* qg = &q[g * kGroup * kWidth];
@@ -168,7 +198,7 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool) {
 
   // One dependent step: the hand-off of an empty parallel loop to the pool's workers and back (what every
   // matrix product, attention loop and combine of a decode step pays before its own work), 500 at a time.
-  const double per_loop = median_of(7, [&] {
+  const double per_loop = mean_time_of(7, [&] {
                             for (int k = 0; k < 500; ++k) pool.parallel_for(64, [](size_t, size_t) {}, 1);
                           }) / 500;
   hw.op_latency = pool.size() > 1 ? per_loop : 0.0;

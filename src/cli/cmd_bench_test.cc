@@ -1,0 +1,53 @@
+// `longcat bench` as a separate process on the tiny test model: the JSON report's traffic accounting, and
+// `--predict`, whose planner figures must come from two real probes of this machine bracketing the decode.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace longcat {
+namespace {
+
+using testing::model_path;
+using testing::run_longcat;
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+TEST(BenchCli, ReportsDecodeTrafficAndThePlannersBracketedPrediction) {
+  // --probe-mib 4: a quick probe (its rates then include cache hits; fine for checking the plumbing).
+  auto r = run_longcat("bench --model " + model_path("tiny") +
+                       " --prompt-len 8 --gen 3 --batch 2 --skip-limits --predict --probe-mib 4 --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& d = j["decode"];
+  EXPECT_EQ(d["batch"], 2);
+  EXPECT_EQ(d["tokens"], 6);
+  EXPECT_GT(d["weight_bytes_per_step"].get<double>(), 0);
+  EXPECT_GT(d["tokens_per_second"].get<double>(), 0);
+  // Both sequences hold 8 prompt tokens and 1..3 decoded ones: mean context 8 + (3 + 1) / 2.
+  const auto& p = d["planner"];
+  EXPECT_EQ(p["context"], 10);
+  for (const char* probe : {"probe_before", "probe_after"}) {
+    EXPECT_GT(p[probe]["bf16_stream_gbps"].get<double>(), 0) << probe;
+    EXPECT_GT(p[probe]["matrix_gflops"].get<double>(), 0) << probe;
+    EXPECT_GT(p[probe]["predicted_step_ms"].get<double>(), 0) << probe;
+  }
+  // The bracketed rate is batch / the mean of the two predicted steps, and the ratio is against the measured rate.
+  const double mean_step_s =
+      0.5e-3 * (p["probe_before"]["predicted_step_ms"].get<double>() + p["probe_after"]["predicted_step_ms"].get<double>());
+  EXPECT_NEAR(p["predicted_tokens_per_second"].get<double>(), 2 / mean_step_s, 1e-6 * (2 / mean_step_s));
+  EXPECT_NEAR(p["predicted_over_achieved"].get<double>(),
+              p["predicted_tokens_per_second"].get<double>() / d["tokens_per_second"].get<double>(), 1e-9);
+  EXPECT_NE(r.err.find("probing this machine for the planner (after decode)"), std::string::npos) << r.err;
+}
+
+TEST(BenchCli, PredictNeedsDecodeSteps) {
+  auto r = run_longcat("bench --model " + model_path("tiny") + " --prompt-len 4 --gen 0 --skip-limits --predict");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(first_line(r.err).find("(--predict)"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+}  // namespace
+}  // namespace longcat
