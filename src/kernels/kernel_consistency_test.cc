@@ -5,6 +5,7 @@
 // 1, 2 or 3 threads give the same bits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -78,8 +79,14 @@ int64_t scale_group(const Weight& w) {
 // than the unscaled count, so it holds for both kernels. fp8 adds an absolute term: its codes enter the sums
 // as value * 2^-120, so a partial sum below 2^-126 is a float32 subnormal and each FMA on it rounds to
 // 2^-150 absolute, scale * 2^-30 once folded (Fp8Lanes).
+//
+// int8/int4 on AVX2 with whole 32-column blocks (avx2::uses_int8_activations) also quantise the activations:
+// per token and block b, s_b = fl(max|x| / 127) and q = lrint(fl(x * fl(127 / max|x|))), so |q s_b - x| <=
+// s_b (1/2 + 127u) + 3u|x| per column (the rounding of x * inv, the 1/2 of lrint, inv * s_b = 1 + 2u), times
+// |w| summed over the row; the exact integer block sums are then folded by one FMA per block with
+// fl(w_scale * s_b): ceil(cols/32) + 6 float steps over sum |w| (|x| + s_b / 2).
 void expect_within_float_bound(const Weight& w, const std::vector<float>& x, int64_t n, const std::vector<float>& got,
-                               const std::string& what) {
+                               const std::string& what, bool quantised_activations = false) {
   std::vector<float> ref(n * w.rows), row(w.cols);
   matmul_reference(w, x.data(), n, ref.data());
   const double u = std::ldexp(1.0, -24);
@@ -97,9 +104,24 @@ void expect_within_float_bound(const Weight& w, const std::vector<float>& x, int
       subnormal_term *= steps * 0x1p-30;
     }
     for (int64_t t = 0; t < n && failures < 3; ++t) {
-      double magnitude = 0;
-      for (int64_t c = 0; c < w.cols; ++c) magnitude += std::fabs(double(row[c]) * x[t * w.cols + c]);
-      const double bound = steps * u * magnitude + subnormal_term + 1e-30;
+      double magnitude = 0, activation_term = 0;
+      if (!quantised_activations) {
+        for (int64_t c = 0; c < w.cols; ++c) magnitude += std::fabs(double(row[c]) * x[t * w.cols + c]);
+      } else {
+        for (int64_t b0 = 0; b0 < w.cols; b0 += 32) {
+          const int64_t b1 = std::min<int64_t>(w.cols, b0 + 32);
+          float amax = 0;
+          for (int64_t c = b0; c < b1; ++c) amax = std::max(amax, std::fabs(x[t * w.cols + c]));
+          const double sb = amax / 127.0f;
+          for (int64_t c = b0; c < b1; ++c) {
+            const double wc = std::fabs(double(row[c])), xc = std::fabs(double(x[t * w.cols + c]));
+            activation_term += wc * (sb * (0.5 + 127 * u) + 3 * u * xc);
+            magnitude += wc * (xc + sb / 2);
+          }
+        }
+      }
+      const double float_steps = quantised_activations ? double((w.cols + 31) / 32 + 6) : steps;
+      const double bound = float_steps * u * magnitude + activation_term + subnormal_term + 1e-30;
       const double err = std::fabs(double(got[t * w.rows + r]) - ref[t * w.rows + r]);
       if (!(err <= bound)) {
         ADD_FAILURE() << what << " row " << r << " token " << t << ": err " << err << " > bound " << bound;
@@ -128,7 +150,8 @@ TEST(KernelConsistency, EveryKernelAndFormatMatchesReferenceWithinFloatBound) {
           kernel(w.weight, x.data(), n, y.data(), pool);
           expect_within_float_bound(w.weight, x, n, y,
                                     kname + " " + f.name() + " " + std::to_string(s.rows) + "x" +
-                                        std::to_string(s.cols) + " n=" + std::to_string(n));
+                                        std::to_string(s.cols) + " n=" + std::to_string(n),
+                                    kname == "avx2" && avx2::uses_int8_activations(w.weight));
           ++cases;
         }
       }
@@ -265,6 +288,31 @@ TEST(KernelConsistency, Fp8WithHugeScaleFallsBackToGeneric) {
   std::vector<float> x(16, 1.0f), y(16);
   matmul(w, x.data(), 1, y.data());
   EXPECT_EQ(y[0], 16 * 1024.0f);
+}
+
+// The int8-activation route (int8_activations_avx2.cc): taken for the quantiser's default groups and any
+// multiple of 32, not for other groups; a non-finite activation poisons exactly the outputs it feeds.
+TEST(KernelConsistency, Int8ActivationRouteAndNonFiniteInputs) {
+  const Shape s{6, 100};
+  EXPECT_TRUE(avx2::uses_int8_activations(make_weight({WeightFormat::INT4, 32}, s, 1).weight));
+  EXPECT_TRUE(avx2::uses_int8_activations(make_weight({WeightFormat::INT8, 64}, s, 1).weight));
+  EXPECT_FALSE(avx2::uses_int8_activations(make_weight({WeightFormat::INT4, 48}, s, 1).weight));
+  EXPECT_FALSE(avx2::uses_int8_activations(make_weight({WeightFormat::BF16, 0}, s, 1).weight));
+  if (!cpu_has_avx2_fma()) GTEST_SKIP() << "no AVX2 on this CPU";
+  ThreadPool pool(2);
+  for (const FormatCase f : {FormatCase{WeightFormat::INT4, 32}, FormatCase{WeightFormat::INT8, 64}}) {
+    OwnedWeight w = make_weight(f, s, 7);
+    TestRng rng{5};
+    std::vector<float> x = rng.vec(3 * s.cols), y(3 * s.rows);
+    x[1 * s.cols + 70] = std::nanf("");      // token 1: its third block
+    x[2 * s.cols + 3] = INFINITY;             // token 2: its first block
+    avx2::matmul(w.weight, x.data(), 3, y.data(), pool);
+    for (int64_t r = 0; r < s.rows; ++r) {
+      EXPECT_TRUE(std::isfinite(y[r])) << f.name() << " row " << r;
+      EXPECT_TRUE(std::isnan(y[s.rows + r])) << f.name() << " row " << r;
+      EXPECT_TRUE(std::isnan(y[2 * s.rows + r])) << f.name() << " row " << r;
+    }
+  }
 }
 
 }  // namespace

@@ -38,6 +38,10 @@ namespace avx2 {
 bool supports(const Weight& w);
 bool dequantize_row(const Weight& w, int64_t r, float* out);  // false: not handled, use the reference
 void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool);
+// int8 and int4 weights whose groups are whole 32-column blocks take int8-quantised activations and integer
+// dot products (int8_activations_avx2.cc); matmul() routes them there for every n.
+bool uses_int8_activations(const Weight& w);
+void matmul_int8_activations(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool);
 }  // namespace avx2
 
 }  // namespace longcat

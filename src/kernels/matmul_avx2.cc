@@ -319,6 +319,7 @@ bool dequantize_row(const Weight& w, int64_t r, float* out) {
 }
 
 void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  if (uses_int8_activations(w)) return matmul_int8_activations(w, x, n, y, pool);
   switch (w.format) {
     case WeightFormat::F32: return run(w, F32Lanes{static_cast<const float*>(w.data), w.cols, w.cols}, x, n, y, pool);
     case WeightFormat::BF16: return run(w, Bf16Lanes{&w}, x, n, y, pool);

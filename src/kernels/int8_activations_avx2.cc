@@ -1,0 +1,230 @@
+// int8 and int4 weights times int8-quantised activations (AVX2 integer dot products).
+//
+// Why: multiplying integer codes in float32 costs a widen, a convert and an FMA per 8 weights, which on this
+// machine's cores tops out at ~3.4 G int4 weights/s per core (BM_MatVecCompute: 2.0 GB/s of int4), a fifth of
+// the memory bandwidth; vpmaddubsw multiplies 32 byte pairs per instruction. So the activations are quantised
+// too, as llama.cpp does for its Q4_0/Q8_0 dot products: per token, per block of 32 columns, scale s =
+// max|x| / 127 and codes q = round(x / s) in [-127, 127].
+//
+// Arithmetic of one output (r, t), the same for every n, tile and thread split (docs/determinism.md): per
+// 32-column block b, the exact integer sum of weight code x activation code, as eight int32 lanes (lane l:
+// four adjacent columns of the block in the format's kernel order), is converted to float32 and folded into
+// eight float lanes by one FMA with the factor weight_scale(group of b) * s_b (one float32 product); blocks
+// in ascending order; then reduce8. The integer part is exact (|sum| < 2^20); the error against the exact
+// product of the unquantised activations is the activation rounding, at most s_b / 2 per column, plus the
+// float rounding of the folds (bound derived in kernel_consistency_test.cc).
+//
+// vpmaddubsw takes one unsigned and one signed byte: the weight's magnitude |w| and the activation with w's
+// sign (vpsignb), so w * x = |w| * sign(w) x. Pairs sum to at most 2 x 128 x 127 < 2^15: no saturation.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/matmul.h"
+#include "kernels/weight_lanes_avx2.h"
+#include "util/thread_pool.h"
+
+namespace longcat::avx2 {
+
+namespace {
+
+constexpr int64_t kBlock = 32;
+
+// Weight codes of one 32-column block as signed bytes in kernel order. int8: the stored bytes, column order.
+// int4: 16 bytes of nibble pairs; the low 128 bits take the low nibbles (even columns 0, 2, .., 30), the high
+// 128 bits the high nibbles (odd columns), so kernel position p is column 2p for p < 16, 2(p - 16) + 1 after.
+struct Int8Codes {
+  static constexpr bool kEvenOdd = false;
+  static int64_t block_bytes(int64_t columns) { return columns; }
+  static __m256i codes(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+};
+
+struct Int4Codes {
+  static constexpr bool kEvenOdd = true;
+  static int64_t block_bytes(int64_t columns) { return (columns + 1) / 2; }
+  static __m256i codes(const uint8_t* p) {
+    const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    const __m256i nibbles =
+        _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0f));
+    // Two's-complement nibble to byte: (u ^ 8) - 8.
+    const __m256i eight = _mm256_set1_epi8(8);
+    return _mm256_sub_epi8(_mm256_xor_si256(nibbles, eight), eight);
+  }
+};
+
+// Per token: ceil(cols / 32) blocks of 32 codes (kernel order, zero padded) and one scale each.
+struct QuantizedActivations {
+  const int8_t* codes;
+  const float* scales;
+  int64_t blocks;
+};
+
+QuantizedActivations quantize_activations(const float* x, int64_t n, int64_t cols, bool even_odd) {
+  thread_local std::vector<int8_t> codes;  // the caller's thread; grows once, reused across calls
+  thread_local std::vector<float> scales;
+  const int64_t blocks = (cols + kBlock - 1) / kBlock;
+  if (codes.size() < static_cast<size_t>(n * blocks * kBlock)) codes.resize(n * blocks * kBlock);
+  if (scales.size() < static_cast<size_t>(n * blocks)) scales.resize(n * blocks);
+  // Kernel position of column i of a block.
+  static constexpr auto kPosition = [] {
+    struct {
+      int8_t plain[kBlock], even_odd[kBlock];
+    } p{};
+    for (int i = 0; i < kBlock; ++i) {
+      p.plain[i] = static_cast<int8_t>(i);
+      p.even_odd[i] = static_cast<int8_t>(i % 2 ? 16 + i / 2 : i / 2);
+    }
+    return p;
+  }();
+  const int8_t* position = even_odd ? kPosition.even_odd : kPosition.plain;
+  const __m256 magnitude_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t b = 0; b < blocks; ++b) {
+      const float* xb = x + t * cols + b * kBlock;
+      const int64_t m = std::min(kBlock, cols - b * kBlock);
+      __m256 v[4];
+      for (int k = 0; k < 4; ++k)  // the block's columns, zero beyond the row's end
+        v[k] = _mm256_maskload_ps(xb + 8 * k, lanes_below(m - 8 * k));
+      // max|x| (exact in any order) and whether every value is finite (|x| <= FLT_MAX is false for inf/nan).
+      __m256 amax_v = _mm256_setzero_ps(), finite_v = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+      for (int k = 0; k < 4; ++k) {
+        const __m256 a = _mm256_and_ps(v[k], magnitude_mask);
+        amax_v = _mm256_max_ps(amax_v, a);
+        finite_v = _mm256_and_ps(finite_v, _mm256_cmp_ps(a, _mm256_set1_ps(3.402823466e38f), _CMP_LE_OQ));
+      }
+      alignas(32) float lanes[8];
+      _mm256_store_ps(lanes, amax_v);
+      float amax = 0;
+      for (float l : lanes) amax = std::max(amax, l);
+      const bool finite = _mm256_movemask_ps(finite_v) == 0xff;
+      int8_t* q = codes.data() + (t * blocks + b) * kBlock;
+      // A non-finite activation makes the block's scale NaN, so every output it feeds is NaN (never a silently
+      // finite result).
+      scales[t * blocks + b] = finite ? amax / 127.0f : std::nanf("");
+      if (!finite || amax == 0) {
+        std::memset(q, 0, kBlock);
+        continue;
+      }
+      // q = round to nearest even of x * (127 / max|x|), |q| <= 127 (vcvtps2dq under the default rounding mode).
+      const __m256 inv = _mm256_set1_ps(127.0f / amax);
+      alignas(32) int32_t ints[kBlock];
+      for (int k = 0; k < 4; ++k)
+        _mm256_store_si256(reinterpret_cast<__m256i*>(ints + 8 * k), _mm256_cvtps_epi32(_mm256_mul_ps(v[k], inv)));
+      for (int i = 0; i < kBlock; ++i) q[position[i]] = static_cast<int8_t>(ints[i]);
+    }
+  return {codes.data(), scales.data(), blocks};
+}
+
+// One block of R rows (their codes wv) x T tokens into acc: kept inline so that acc stays in registers.
+template <int R, int T>
+__attribute__((always_inline)) inline void fold_block(const __m256i (&wv)[R], const float (&sw)[R],
+                                                      const __m256i (&x)[T], const float (&sx)[T],
+                                                      __m256 (&acc)[R][T]) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int i = 0; i < R; ++i) {
+    const __m256i magnitude = _mm256_abs_epi8(wv[i]);
+    for (int t = 0; t < T; ++t) {
+      const __m256i pairs = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(x[t], wv[i]));
+      const __m256 sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
+      acc[i][t] = _mm256_fmadd_ps(sums, _mm256_set1_ps(sw[i] * sx[t]), acc[i][t]);
+    }
+  }
+}
+
+// R rows x T tokens over all blocks of the rows (see the file comment for the arithmetic).
+template <class Codes, int R, int T>
+void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t0, float* y) {
+  const int64_t cols = w.cols, stride = static_cast<int64_t>(w.row_stride_bytes()), scale_cols = w.scale_cols();
+  const uint8_t* row[R];
+  const float* row_scale[R];
+  for (int i = 0; i < R; ++i) {
+    row[i] = static_cast<const uint8_t*>(w.data) + (r0 + i) * stride;
+    row_scale[i] = w.group_scale + (r0 + i) * scale_cols;
+  }
+  const int8_t* xt[T];
+  const float* st[T];
+  for (int t = 0; t < T; ++t) {
+    xt[t] = xq.codes + (t0 + t) * xq.blocks * kBlock;
+    st[t] = xq.scales + (t0 + t) * xq.blocks;
+  }
+  __m256 acc[R][T];
+  for (int i = 0; i < R; ++i)
+    for (int t = 0; t < T; ++t) acc[i][t] = _mm256_setzero_ps();
+  const int64_t full = cols / kBlock, per_group = w.group_size / kBlock;
+  // Block b's weight group, counted along (a division per block cost more than the block's arithmetic).
+  int64_t group = 0, left_in_group = per_group;
+  auto load = [&](int64_t b, __m256i (&x)[T], float (&sx)[T], float (&sw)[R]) {
+    for (int t = 0; t < T; ++t) {
+      x[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[t] + b * kBlock));
+      sx[t] = st[t][b];
+    }
+    for (int i = 0; i < R; ++i) sw[i] = row_scale[i][group];
+    if (--left_in_group == 0) {
+      ++group;
+      left_in_group = per_group;
+    }
+  };
+  for (int64_t b = 0; b < full; ++b) {
+    __m256i x[T], wv[R];
+    float sx[T], sw[R];
+    load(b, x, sx, sw);
+    for (int i = 0; i < R; ++i) wv[i] = Codes::codes(row[i] + Codes::block_bytes(b * kBlock));
+    fold_block<R, T>(wv, sw, x, sx, acc);
+  }
+  if (full < xq.blocks) {  // the rows' last partial block: their bytes only (the activations' padding is zero)
+    __m256i x[T], wv[R];
+    float sx[T], sw[R];
+    load(full, x, sx, sw);
+    for (int i = 0; i < R; ++i) {
+      alignas(32) uint8_t last[32] = {};
+      std::memcpy(last, row[i] + Codes::block_bytes(full * kBlock), static_cast<size_t>(Codes::block_bytes(cols - full * kBlock)));
+      wv[i] = Codes::codes(last);
+    }
+    fold_block<R, T>(wv, sw, x, sx, acc);
+  }
+  for (int i = 0; i < R; ++i)
+    for (int t = 0; t < T; ++t) y[(t0 + t) * w.rows + r0 + i] = reduce8(acc[i][t]);
+}
+
+// Rows per cache block: about 128 KiB of codes, re-read from L2 for every pair of tokens.
+int64_t block_rows_for(const Weight& w) {
+  return std::clamp<int64_t>((131072 / std::max<int64_t>(1, w.row_stride_bytes())) & ~int64_t{3}, 4, 256);
+}
+
+template <class Codes>
+void run(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  const QuantizedActivations xq = quantize_activations(x, n, w.cols, Codes::kEvenOdd);
+  const int64_t block = block_rows_for(w);
+  pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t begin, size_t end) {
+    for (int64_t b0 = begin; b0 < static_cast<int64_t>(end); b0 += block) {
+      const int64_t b1 = std::min<int64_t>(end, b0 + block);
+      for (int64_t t = 0; t < n; t += 2) {
+        const bool pair = t + 1 < n;
+        int64_t r = b0;
+        for (; r + 4 <= b1; r += 4)
+          pair ? tile<Codes, 4, 2>(w, r, xq, t, y) : tile<Codes, 4, 1>(w, r, xq, t, y);
+        for (; r < b1; ++r) pair ? tile<Codes, 1, 2>(w, r, xq, t, y) : tile<Codes, 1, 1>(w, r, xq, t, y);
+      }
+    }
+  }, n <= 2 ? 16 : static_cast<size_t>(block));
+}
+
+}  // namespace
+
+bool uses_int8_activations(const Weight& w) {
+  return (w.format == WeightFormat::INT8 || w.format == WeightFormat::INT4) && w.group_size > 0 &&
+         w.group_size % kBlock == 0;
+}
+
+void matmul_int8_activations(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  if (n <= 0) return;
+  if (w.format == WeightFormat::INT8)
+    run<Int8Codes>(w, x, n, y, pool);
+  else
+    run<Int4Codes>(w, x, n, y, pool);
+}
+
+}  // namespace longcat::avx2
