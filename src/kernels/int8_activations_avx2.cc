@@ -38,20 +38,23 @@ constexpr int64_t kBlock = 32;
 // 128 bits the high nibbles (odd columns), so kernel position p is column 2p for p < 16, 2(p - 16) + 1 after.
 struct Int8Codes {
   static constexpr bool kEvenOdd = false;
+  static constexpr bool kOffset = false;  // signed codes: |w| times x with w's sign
   static int64_t block_bytes(int64_t columns) { return columns; }
   static __m256i codes(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 };
 
+// int4 codes come out offset by 8 (w + 8 in 0..15, an unsigned byte vpmaddubsw takes as it is); the kernel
+// subtracts 8 x the activation codes' sum per lane, precomputed once per token and block, so the integer
+// block sum is exactly sum w x, as with the sign form, in fewer operations.
 struct Int4Codes {
   static constexpr bool kEvenOdd = true;
+  static constexpr bool kOffset = true;
   static int64_t block_bytes(int64_t columns) { return (columns + 1) / 2; }
   static __m256i codes(const uint8_t* p) {
     const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     const __m256i nibbles =
         _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0f));
-    // Two's-complement nibble to byte: (u ^ 8) - 8.
-    const __m256i eight = _mm256_set1_epi8(8);
-    return _mm256_sub_epi8(_mm256_xor_si256(nibbles, eight), eight);
+    return _mm256_xor_si256(nibbles, _mm256_set1_epi8(8));  // two's-complement nibble w to w + 8
   }
 };
 
@@ -59,15 +62,18 @@ struct Int4Codes {
 struct QuantizedActivations {
   const int8_t* codes;
   const float* scales;
+  const int32_t* offsets;  // with_offsets: per token and block, eight lanes of 8 x (sum of the lane's 4 codes)
   int64_t blocks;
 };
 
-QuantizedActivations quantize_activations(const float* x, int64_t n, int64_t cols, bool even_odd) {
+QuantizedActivations quantize_activations(const float* x, int64_t n, int64_t cols, bool even_odd, bool with_offsets) {
   thread_local std::vector<int8_t> codes;  // the caller's thread; grows once, reused across calls
   thread_local std::vector<float> scales;
+  thread_local std::vector<int32_t> offsets;
   const int64_t blocks = (cols + kBlock - 1) / kBlock;
   if (codes.size() < static_cast<size_t>(n * blocks * kBlock)) codes.resize(n * blocks * kBlock);
   if (scales.size() < static_cast<size_t>(n * blocks)) scales.resize(n * blocks);
+  if (with_offsets && offsets.size() < static_cast<size_t>(n * blocks * 8)) offsets.resize(n * blocks * 8);
   // Kernel position of column i of a block.
   static constexpr auto kPosition = [] {
     struct {
@@ -115,21 +121,31 @@ QuantizedActivations quantize_activations(const float* x, int64_t n, int64_t col
         _mm256_store_si256(reinterpret_cast<__m256i*>(ints + 8 * k), _mm256_cvtps_epi32(_mm256_mul_ps(v[k], inv)));
       for (int i = 0; i < kBlock; ++i) q[position[i]] = static_cast<int8_t>(ints[i]);
     }
-  return {codes.data(), scales.data(), blocks};
+  if (with_offsets)
+    for (int64_t k = 0; k < n * blocks; ++k) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes.data() + k * kBlock));
+      const __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(8), q), _mm256_set1_epi16(1));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(offsets.data() + k * 8), sums);
+    }
+  return {codes.data(), scales.data(), with_offsets ? offsets.data() : nullptr, blocks};
 }
 
 // One block of R rows (their codes wv) x T tokens into acc: kept inline so that acc stays in registers.
-template <int R, int T>
+template <class Codes, int R, int T>
 __attribute__((always_inline)) inline void fold_block(const __m256i (&wv)[R], const float (&sw)[R],
-                                                      const __m256i (&x)[T], const float (&sx)[T],
-                                                      __m256 (&acc)[R][T]) {
+                                                      const __m256i (&x)[T], const __m256i (&offset)[T],
+                                                      const float (&sx)[T], __m256 (&acc)[R][T]) {
   const __m256i ones = _mm256_set1_epi16(1);
   for (int i = 0; i < R; ++i) {
-    const __m256i magnitude = _mm256_abs_epi8(wv[i]);
     for (int t = 0; t < T; ++t) {
-      const __m256i pairs = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(x[t], wv[i]));
-      const __m256 sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
-      acc[i][t] = _mm256_fmadd_ps(sums, _mm256_set1_ps(sw[i] * sx[t]), acc[i][t]);
+      __m256i sums;
+      if constexpr (Codes::kOffset) {
+        sums = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wv[i], x[t]), ones), offset[t]);
+      } else {
+        const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(wv[i]), _mm256_sign_epi8(x[t], wv[i]));
+        sums = _mm256_madd_epi16(pairs, ones);
+      }
+      acc[i][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(sw[i] * sx[t]), acc[i][t]);
     }
   }
 }
@@ -156,9 +172,11 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
   const int64_t full = cols / kBlock, per_group = w.group_size / kBlock;
   // Block b's weight group, counted along (a division per block cost more than the block's arithmetic).
   int64_t group = 0, left_in_group = per_group;
-  auto load = [&](int64_t b, __m256i (&x)[T], float (&sx)[T], float (&sw)[R]) {
+  auto load = [&](int64_t b, __m256i (&x)[T], __m256i (&offset)[T], float (&sx)[T], float (&sw)[R]) {
     for (int t = 0; t < T; ++t) {
       x[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[t] + b * kBlock));
+      if constexpr (Codes::kOffset)
+        offset[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq.offsets + ((t0 + t) * xq.blocks + b) * 8));
       sx[t] = st[t][b];
     }
     for (int i = 0; i < R; ++i) sw[i] = row_scale[i][group];
@@ -168,22 +186,22 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
     }
   };
   for (int64_t b = 0; b < full; ++b) {
-    __m256i x[T], wv[R];
+    __m256i x[T], offset[T], wv[R];
     float sx[T], sw[R];
-    load(b, x, sx, sw);
+    load(b, x, offset, sx, sw);
     for (int i = 0; i < R; ++i) wv[i] = Codes::codes(row[i] + Codes::block_bytes(b * kBlock));
-    fold_block<R, T>(wv, sw, x, sx, acc);
+    fold_block<Codes, R, T>(wv, sw, x, offset, sx, acc);
   }
   if (full < xq.blocks) {  // the rows' last partial block: their bytes only (the activations' padding is zero)
-    __m256i x[T], wv[R];
+    __m256i x[T], offset[T], wv[R];
     float sx[T], sw[R];
-    load(full, x, sx, sw);
+    load(full, x, offset, sx, sw);
     for (int i = 0; i < R; ++i) {
       alignas(32) uint8_t last[32] = {};
       std::memcpy(last, row[i] + Codes::block_bytes(full * kBlock), static_cast<size_t>(Codes::block_bytes(cols - full * kBlock)));
       wv[i] = Codes::codes(last);
     }
-    fold_block<R, T>(wv, sw, x, sx, acc);
+    fold_block<Codes, R, T>(wv, sw, x, offset, sx, acc);
   }
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < T; ++t) y[(t0 + t) * w.rows + r0 + i] = reduce8(acc[i][t]);
@@ -196,7 +214,7 @@ int64_t block_rows_for(const Weight& w) {
 
 template <class Codes>
 void run(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
-  const QuantizedActivations xq = quantize_activations(x, n, w.cols, Codes::kEvenOdd);
+  const QuantizedActivations xq = quantize_activations(x, n, w.cols, Codes::kEvenOdd, Codes::kOffset);
   const int64_t block = block_rows_for(w);
   pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t begin, size_t end) {
     for (int64_t b0 = begin; b0 < static_cast<int64_t>(end); b0 += block) {
