@@ -208,14 +208,14 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
 }
 
 // Rows per cache block: about 128 KiB of codes, re-read from L2 for every pair of tokens.
-int64_t block_rows_for(const Weight& w) {
+int64_t rows_per_cache_block(const Weight& w) {
   return std::clamp<int64_t>((131072 / std::max<int64_t>(1, w.row_stride_bytes())) & ~int64_t{3}, 4, 256);
 }
 
 template <class Codes>
 void run(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
   const QuantizedActivations xq = quantize_activations(x, n, w.cols, Codes::kEvenOdd, Codes::kOffset);
-  const int64_t block = block_rows_for(w);
+  const int64_t block = rows_per_cache_block(w);
   pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t begin, size_t end) {
     for (int64_t b0 = begin; b0 < static_cast<int64_t>(end); b0 += block) {
       const int64_t b1 = std::min<int64_t>(end, b0 + block);
