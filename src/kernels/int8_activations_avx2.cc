@@ -21,9 +21,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "kernels/matmul.h"
+#include "kernels/row_stream_prefetch_avx2.h"
 #include "kernels/weight_lanes_avx2.h"
 #include "util/thread_pool.h"
 
@@ -151,7 +153,8 @@ __attribute__((always_inline)) inline void fold_block(const __m256i (&wv)[R], co
 }
 
 // R rows x T tokens over all blocks of the rows (see the file comment for the arithmetic).
-template <class Codes, int R, int T>
+// kPrefetch (decode, where each row is read once): request the rows' bytes ahead of the reads.
+template <class Codes, int R, int T, bool kPrefetch = false>
 void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t0, float* y) {
   const int64_t cols = w.cols, stride = static_cast<int64_t>(w.row_stride_bytes()), scale_cols = w.scale_cols();
   const uint8_t* row[R];
@@ -185,9 +188,12 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
       left_in_group = per_group;
     }
   };
+  std::optional<RowStreamPrefetch> ahead;
+  if constexpr (kPrefetch) ahead.emplace(reinterpret_cast<const char*>(row[0]), stride, Codes::block_bytes(kBlock), R);
   for (int64_t b = 0; b < full; ++b) {
     __m256i x[T], offset[T], wv[R];
     float sx[T], sw[R];
+    if constexpr (kPrefetch) ahead->advance();
     load(b, x, offset, sx, sw);
     for (int i = 0; i < R; ++i) wv[i] = Codes::codes(row[i] + Codes::block_bytes(b * kBlock));
     fold_block<Codes, R, T>(wv, sw, x, offset, sx, acc);
@@ -222,6 +228,9 @@ void run(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool)
       for (int64_t t = 0; t < n; t += 2) {
         const bool pair = t + 1 < n;
         int64_t r = b0;
+        if (n <= 2)
+          for (; r + 4 <= b1; r += 4)
+            pair ? tile<Codes, 4, 2, true>(w, r, xq, t, y) : tile<Codes, 4, 1, true>(w, r, xq, t, y);
         for (; r + 4 <= b1; r += 4)
           pair ? tile<Codes, 4, 2>(w, r, xq, t, y) : tile<Codes, 4, 1>(w, r, xq, t, y);
         for (; r < b1; ++r) pair ? tile<Codes, 1, 2>(w, r, xq, t, y) : tile<Codes, 1, 1>(w, r, xq, t, y);

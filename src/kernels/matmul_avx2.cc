@@ -20,9 +20,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "kernels/matmul.h"
+#include "kernels/row_stream_prefetch_avx2.h"
 #include "kernels/weight_lanes_avx2.h"
 #include "util/thread_pool.h"
 
@@ -30,28 +32,11 @@ namespace longcat::avx2 {
 
 namespace {
 
-// Decode's software prefetch, one row tile ahead. A tile's R rows are R short streams (a 512-column bf16 row
-// is 1 KiB, 16 cache lines), too short for the hardware prefetcher to train on before they end, so
-// matrices with short rows streamed at about half the rate of long ones (BM_MatVecChain). The rows are
-// contiguous, so while a tile reads its R x kWide codes the next tile's bytes are requested at the same
-// rate, into L2: one linear stream of exactly the bytes that are read next. Prefetching never changes a
-// result, only when the bytes arrive.
-struct TilePrefetch {
-  const char* next = nullptr;  // next tile's bytes not yet requested
-  int64_t step = 0;            // bytes of the next tile per kWide-column chunk of this one
-  void advance() {
-    for (int64_t off = 0; off < step; off += 64) _mm_prefetch(next + off, _MM_HINT_T1);
-    next += step;
-  }
-};
-
-constexpr int64_t kShortTileBytes = 8192;
-
 // Columns [c0, c1) of R rows x T tokens into sum[R][T] (x in kernel order, token t at x + t * ldx):
 // wide chunks first, then 8-column vectors, then the zero-padded tail (only where c1 is the row's end).
 template <class Lanes, int R, int T>
 inline void accumulate(const typename Lanes::Row (&row)[R], int64_t c0, int64_t c1, const float* x, int64_t ldx,
-                       __m256 (&sum)[R][T], TilePrefetch* prefetch = nullptr) {
+                       __m256 (&sum)[R][T], RowStreamPrefetch* prefetch = nullptr) {
   int64_t c = c0;
   if constexpr (Lanes::kWide > 8) {
     constexpr int kVectors = Lanes::kWide / 8;
@@ -86,23 +71,17 @@ inline void accumulate(const typename Lanes::Row (&row)[R], int64_t c0, int64_t 
 }
 
 // R rows x T tokens: y[t * ldy + i] = row (r0 + i) . x[t * ldx ...] for the rows of `lanes` (any format).
-// kPrefetch (decode's weight streams only): request the next R rows while these are read (TilePrefetch).
+// kPrefetch (decode's weight streams only): request the rows' bytes ahead of the reads (RowStreamPrefetch).
 template <class Lanes, int R, int T, bool kPrefetch = false>
 void tile(const Lanes& lanes, int64_t r0, const float* x, int64_t ldx, int64_t cols, float* y, int64_t ldy) {
   typename Lanes::Row row[R];
   for (int i = 0; i < R; ++i) row[i] = lanes.row(r0 + i);
-  TilePrefetch ahead;
-  TilePrefetch* prefetch = nullptr;
+  std::optional<RowStreamPrefetch> ahead;
+  RowStreamPrefetch* prefetch = nullptr;
   if constexpr (kPrefetch) {
     const char* first = reinterpret_cast<const char*>(row[0].p);
-    const char* next = reinterpret_cast<const char*>(lanes.row(r0 + R).p);  // rows are contiguous
-    // Only short tiles: the prefetched lines also land in L1 on this CPU, and a long tile ahead (32 KiB of
-    // 2048-column bf16 rows) evicts the activations and the current rows (in-cache f32 ran 5x slower), while
-    // long rows are streamed well by the hardware prefetcher anyway.
-    if (next - first <= kShortTileBytes) {
-      ahead = {next, (next - first) * Lanes::kWide / cols};
-      prefetch = &ahead;
-    }
+    const int64_t row_bytes = reinterpret_cast<const char*>(lanes.row(r0 + 1).p) - first;  // rows are contiguous
+    prefetch = &ahead.emplace(first, row_bytes, row_bytes * Lanes::kWide / cols, R);
   }
   __m256 acc[R][T];
   for (int i = 0; i < R; ++i)

@@ -1,0 +1,44 @@
+// Decode's software prefetch for the AVX2 matrix kernels (matmul_avx2.cc, int8_activations_avx2.cc).
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace longcat::avx2 {
+
+// Decode's software prefetch: each of a tile's R row streams requests its bytes kAheadBytes / R ahead of where
+// it reads, and near a row's end continues into the same row of the next tile (rows are contiguous, so that
+// is R rows further on), so the requests run on across tiles instead of restarting with every tile.
+// Why: a core only has so many loads in flight, and with the FMAs between them the out-of-order window
+// holds a few KiB of outstanding weight bytes, too few to cover DRAM latency at the bandwidth a core can
+// draw; prefetches retire at once and keep the misses going (BM_MatVec, docs/performance.md "Session 11":
+// 512 x 2048 bf16 matrices 33 -> 45 GB/s on 2 threads). Rows of a few KiB are also too short for the
+// hardware prefetcher to train on before they end. Prefetching never changes a result, only when the bytes
+// arrive.
+constexpr int64_t kAheadBytes = 8192;
+
+struct RowStreamPrefetch {
+  const char* first = nullptr;  // row 0 of the tile
+  int64_t row_bytes = 0;        // distance between consecutive rows
+  int64_t chunk_bytes = 0;      // bytes of one row per accumulate() chunk
+  int64_t distance = 0;         // bytes ahead of the read position, per row
+  int64_t rows = 0;             // R
+  int64_t read = 0;             // bytes of each row read so far
+  int64_t next = 0;             // next byte offset (within a row) to request
+  // A tile of `rows` rows from `first`, read `chunk_bytes` of each row per advance(). The first `distance`
+  // bytes of each row were requested by the tile before (for a thread's first tile: left to the hardware
+  // prefetcher and the demand loads).
+  RowStreamPrefetch(const char* first_row, int64_t row_stride, int64_t chunk, int64_t tile_rows)
+      : first(first_row), row_bytes(row_stride), chunk_bytes(chunk), distance(kAheadBytes / tile_rows),
+        rows(tile_rows), next(distance) {}
+  void advance() {
+    read += chunk_bytes;
+    for (; next < read + distance; next += 64) {
+      // Past the row's end: the same row of the next tile, R rows on.
+      const char* p = first + next + (next >= row_bytes ? (rows - 1) * row_bytes : 0);
+      for (int64_t i = 0; i < rows; ++i) _mm_prefetch(p + i * row_bytes, _MM_HINT_T0);
+    }
+  }
+};
+
+}  // namespace longcat::avx2
