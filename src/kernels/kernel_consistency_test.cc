@@ -55,7 +55,9 @@ struct Shape {
   int64_t rows, cols;
 };
 const Shape kShapes[] = {{1, 1}, {3, 7}, {5, 8}, {13, 100}, {33, 129}, {64, 256}, {70, 515}, {9, 1031}};
-const int64_t kBatches[] = {1, 2, 3, 17, 64};
+// Every path of avx2::matmul: decode (1, 2), few tokens (3..16: token groups of three with a remainder of
+// 0, 1 or 2, and the last n it takes) and prefill (17, 64).
+const int64_t kBatches[] = {1, 2, 3, 4, 5, 16, 17, 64};
 
 OwnedWeight make_weight(const FormatCase& f, const Shape& s, uint64_t seed) {
   TestRng rng{seed};
@@ -182,7 +184,7 @@ TEST(KernelConsistency, ThreadCountDoesNotChangeBits) {
   for (const auto& f : kFormats) {
     const Shape s{301, 515};
     OwnedWeight w = make_weight(f, s, 9);
-    for (int64_t n : {int64_t{1}, int64_t{2}, int64_t{17}}) {
+    for (int64_t n : {int64_t{1}, int64_t{2}, int64_t{5}, int64_t{17}}) {
       TestRng rng{static_cast<uint64_t>(n)};
       std::vector<float> x = rng.vec(n * s.cols), y1(n * s.rows), y2(n * s.rows), y3(n * s.rows);
       matmul(w.weight, x.data(), n, y1.data(), &one);

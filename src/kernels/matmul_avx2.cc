@@ -241,11 +241,49 @@ void prefill(const Weight& w, const Lanes& lanes, const float* x, int64_t n, flo
   }, static_cast<size_t>(block));
 }
 
+// A few tokens (batched decode, short verification steps): each 4-row tile straight from the weights, swept
+// by the tokens three at a time while its rows sit in L1/L2; only the first sweep streams them from memory,
+// with the decode prefetch. Converting a block into the float32 buffer first (prefill) does the same
+// arithmetic but leaves memory idle while the tokens are swept, and at a few tokens that sweep is short:
+// bench-mini's batch-8 decode spent 59% of its time in prefill() (docs/performance.md, "Session 11").
+template <class Lanes, int T>
+void token_group(const Lanes& lanes, int64_t r, const float* x, int64_t cols, float* y, int64_t rows, bool first) {
+  if (first)
+    tile<Lanes, 4, T, true>(lanes, r, x, cols, cols, y + r, rows);
+  else
+    tile<Lanes, 4, T>(lanes, r, x, cols, cols, y + r, rows);
+}
+
+template <class Lanes>
+void few_tokens(const Weight& w, const Lanes& lanes, const float* x, int64_t n, float* y, ThreadPool& pool) {
+  const int64_t rows = w.rows, cols = w.cols;
+  const float* xk = kernel_order_x(lanes, x, n, cols);
+  pool.parallel_for(static_cast<size_t>(rows), [&](size_t begin, size_t end) {
+    int64_t r = static_cast<int64_t>(begin);
+    for (; r + 4 <= static_cast<int64_t>(end); r += 4) {
+      int64_t t = 0;
+      for (; t + 3 <= n; t += 3) token_group<Lanes, 3>(lanes, r, xk + t * cols, cols, y + t * rows, rows, t == 0);
+      if (n - t == 2) token_group<Lanes, 2>(lanes, r, xk + t * cols, cols, y + t * rows, rows, false);
+      if (n - t == 1) token_group<Lanes, 1>(lanes, r, xk + t * cols, cols, y + t * rows, rows, false);
+    }
+    for (; r < static_cast<int64_t>(end); ++r) {
+      int64_t t = 0;
+      for (; t + 3 <= n; t += 3) tile<Lanes, 1, 3>(lanes, r, xk + t * cols, cols, cols, y + t * rows + r, rows);
+      for (; t < n; ++t) tile<Lanes, 1, 1>(lanes, r, xk + t * cols, cols, cols, y + t * rows + r, rows);
+    }
+  }, 16);
+}
+
+// Tokens up to which few_tokens() beats converting blocks once (prefill); measured in docs/performance.md.
+constexpr int64_t kFewTokens = 16;
+
 template <class Lanes>
 void run(const Weight& w, const Lanes& lanes, const float* x, int64_t n, float* y, ThreadPool& pool) {
   if (n <= 0) return;
   if (n <= 2)
     decode(w, lanes, x, n, y, pool);
+  else if (n <= kFewTokens)
+    few_tokens(w, lanes, x, n, y, pool);
   else
     prefill(w, lanes, x, n, y, pool);
 }
