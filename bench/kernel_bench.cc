@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -81,6 +82,53 @@ void BM_MatVec(benchmark::State& state) {
                                                   benchmark::Counter::kIsIterationInvariantRate);
   state.counters["probe_GBps"] = probe * 1e-9;
 }
+
+// The same decode against the read probe on a shared machine: one pass of the probe's loads over a 256 MiB
+// float buffer, then one product with the 16384 x 8192 weight, alternated `rounds` times, so that both see
+// the same seconds of the host (its share of the memory bus swings 2x within a minute here; BM_MatVec's
+// probe is a single reading at program start). Counters: of_probe = (weight bytes / matvec time) over
+// (probe bytes / probe time), each summed over all rounds; matvec_GBps and probe_GBps beside it.
+void BM_MatVecInterleaved(benchmark::State& state) {
+  const int f = static_cast<int>(state.range(0));
+  const int rounds = static_cast<int>(state.range(1));
+  const Weight& w = weight_of(f, 16384, 8192).weight;
+  ThreadPool& pool = ThreadPool::global();
+  static std::vector<float> probe_buffer;
+  const size_t probe_floats = (size_t{256} << 20) / sizeof(float);
+  if (probe_buffer.empty()) {
+    probe_buffer.resize(probe_floats);
+    // Each thread first-touches the part it later reads (as measure_read_bandwidth).
+    pool.parallel_for(probe_floats, [&](size_t b, size_t e) { std::fill(&probe_buffer[b], &probe_buffer[e], 1.0f); }, 4096);
+  }
+  std::vector<float> x = random_values(w.cols, 3), y(w.rows);
+  double probe_time = 0, matvec_time = 0;
+  const auto seconds = [](auto&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  for (auto _ : state) {
+    for (int r = 0; r < rounds; ++r) {
+      probe_time += seconds([&] {
+        pool.parallel_for(probe_floats, [&](size_t b, size_t e) {
+          volatile float sink = cli::avx2::sum_floats(&probe_buffer[b], e - b);
+          (void)sink;
+        }, 4096);
+      });
+      matvec_time += seconds([&] { avx2::matmul(w, x.data(), 1, y.data(), pool); });
+      benchmark::DoNotOptimize(y.data());
+    }
+  }
+  const double passes = static_cast<double>(state.iterations()) * rounds;
+  const double probe_rate = passes * static_cast<double>(probe_floats * sizeof(float)) / probe_time;
+  const double matvec_rate = passes * static_cast<double>(w.bytes()) / matvec_time;
+  state.SetLabel(std::string("avx2 ") + weight_format_name(w.format) + " n=1, probe alternated");
+  state.counters["of_probe"] = matvec_rate / probe_rate;
+  state.counters["matvec_GBps"] = matvec_rate * 1e-9;
+  state.counters["probe_GBps"] = probe_rate * 1e-9;
+}
+// Args: format, rounds per iteration.
+BENCHMARK(BM_MatVecInterleaved)->ArgsProduct({{1, 2, 3, 4}, {20}})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 
 // Decode through a chain of small matrices, as a model's step runs them: `count` distinct rows x cols weights
 // (256 MiB of bf16 in all, beyond the caches) multiplied one after another, each split over the pool. Against
