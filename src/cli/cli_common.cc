@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 
+#include "io/mapped_file.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -78,5 +79,13 @@ void apply_threads(int threads) {
   if (threads < 1) throw UsageError("must be at least 1", "--threads");
   ThreadPool::set_global_threads(threads);
 }
+
+void add_no_mmap_option(CLI::App& app, bool* no_mmap) {
+  app.add_flag("--no-mmap", *no_mmap,
+               "read the weights into memory (transparent huge pages) instead of mapping the files: slower to "
+               "start and not shared with the page cache, faster to decode");
+}
+
+void apply_no_mmap(bool no_mmap) { set_copy_files_into_memory(no_mmap); }
 
 }  // namespace longcat::cli

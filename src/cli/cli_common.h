@@ -25,4 +25,9 @@ std::vector<int32_t> parse_id_list(const std::string& csv, const std::string& fi
 void add_threads_option(CLI::App& app, int* threads);
 void apply_threads(int threads);
 
+// Adds --no-mmap (read the checkpoint into anonymous huge-page memory instead of mapping it, io/mapped_file.h)
+// and applies it after parsing, before the model is loaded.
+void add_no_mmap_option(CLI::App& app, bool* no_mmap);
+void apply_no_mmap(bool no_mmap);
+
 }  // namespace longcat::cli

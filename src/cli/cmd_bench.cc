@@ -72,10 +72,13 @@ int cmd_bench(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", json, "one JSON object on stdout");
   add_threads_option(app, &threads);
+  bool no_mmap = false;
+  add_no_mmap_option(app, &no_mmap);
   add_expert_parallel_options(app, &ep);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
+    apply_no_mmap(no_mmap);
     if (speculative == "mtp" && ep.enabled)
       throw UsageError("--speculative mtp is not measured under --expert-parallel (it restarts from copied caches)",
                        "--speculative");

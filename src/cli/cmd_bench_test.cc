@@ -1,7 +1,10 @@
 // `longcat bench` as a separate process on the tiny test model: the JSON report's traffic accounting, and
-// `--predict`, whose planner figures must come from two real probes of this machine bracketing the decode.
+// `--predict`, whose planner figures must come from two real probes of this machine bracketing the decode;
+// and the model commands' --no-mmap.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -47,6 +50,24 @@ TEST(BenchCli, PredictNeedsDecodeSteps) {
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(first_line(r.err).find("(--predict)"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+// --no-mmap on a model command: the shards are read into memory (each one reported) and the logits are the
+// mapped model's, byte for byte.
+TEST(NoMmapCli, ReadsTheShardsIntoMemoryAndGivesTheSameLogits) {
+  const std::string dir = ::testing::TempDir();
+  auto mapped = run_longcat("logits --model " + model_path("tiny") + " --ids 5,9,17,3 --out " + dir + "/mapped.st");
+  ASSERT_EQ(mapped.status, 0) << mapped.err;
+  EXPECT_EQ(mapped.err.find("no-mmap: read"), std::string::npos) << mapped.err;
+  auto copied =
+      run_longcat("logits --model " + model_path("tiny") + " --ids 5,9,17,3 --no-mmap --out " + dir + "/copied.st");
+  ASSERT_EQ(copied.status, 0) << copied.err;
+  EXPECT_NE(copied.err.find("no-mmap: read"), std::string::npos) << copied.err;
+  EXPECT_NE(copied.err.find(".safetensors into memory"), std::string::npos) << copied.err;
+  std::ifstream a(dir + "/mapped.st", std::ios::binary), b(dir + "/copied.st", std::ios::binary);
+  const std::string bytes_a((std::istreambuf_iterator<char>(a)), {}), bytes_b((std::istreambuf_iterator<char>(b)), {});
+  ASSERT_FALSE(bytes_a.empty());
+  EXPECT_EQ(bytes_a, bytes_b);
 }
 
 }  // namespace

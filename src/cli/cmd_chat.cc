@@ -29,9 +29,12 @@ int cmd_chat(int argc, char** argv) {
   add_sampling_options(app, &opts);
   add_speculative_options(app, &speculative, &draft_tokens);
   add_threads_option(app, &threads);
+  bool no_mmap = false;
+  add_no_mmap_option(app, &no_mmap);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
+    apply_no_mmap(no_mmap);
     apply_speculative_options(speculative, draft_tokens, &opts.gen);
     auto model = LongcatModel::load(model_dir, /*report=*/false);
     auto tok = load_model_tokenizer(model_dir);

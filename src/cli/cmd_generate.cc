@@ -38,10 +38,13 @@ int cmd_generate(int argc, char** argv) {
   app.add_option("--experts-svg", experts_svg_path, "also write the coloured tokens as an SVG picture");
   app.add_flag("--json", json, "one JSON line: ids, text, finish_reason, stats");
   add_threads_option(app, &threads);
+  bool no_mmap = false;
+  add_no_mmap_option(app, &no_mmap);
   add_expert_parallel_options(app, &ep);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
+    apply_no_mmap(no_mmap);
     apply_speculative_options(speculative, draft_tokens, &opts.gen);
     if (ids_csv.empty() && prompt_text.empty()) throw UsageError("give --ids or --prompt", "generate");
     if (!system_text.empty() && !chat) throw UsageError("--system needs --chat", "--system");

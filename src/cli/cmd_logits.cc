@@ -21,10 +21,13 @@ int cmd_logits(int argc, char** argv) {
   app.add_option("--out", out_path, "output .safetensors file")->required();
   app.add_flag("--mtp", mtp, "also write `mtp_logits` [T, vocab] from the MTP head");
   add_threads_option(app, &threads);
+  bool no_mmap = false;
+  add_no_mmap_option(app, &no_mmap);
   add_expert_parallel_options(app, &ep);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
+    apply_no_mmap(no_mmap);
     const std::vector<int32_t> ids = parse_id_list(ids_csv, "--ids");
     return with_model(ep, model_dir, true, [&](const LongcatModel& loaded) {
     const LongcatModel* model = &loaded;

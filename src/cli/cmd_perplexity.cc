@@ -76,9 +76,12 @@ int cmd_perplexity(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--json", json, "one JSON object on stdout");
   add_threads_option(app, &threads);
+  bool no_mmap = false;
+  add_no_mmap_option(app, &no_mmap);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {
     apply_threads(threads);
+    apply_no_mmap(no_mmap);
     auto model = LongcatModel::load(model_dir, false);
     const std::vector<int32_t> ids = read_ids(data, model_dir, model->config());
     model->check_ids(ids.data(), static_cast<int64_t>(ids.size()), data);

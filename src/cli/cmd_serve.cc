@@ -76,6 +76,8 @@ int cmd_serve(int argc, char** argv) {
   ExpertParallelOptions ep;
   add_expert_parallel_options(app, &ep);
   add_threads_option(app, &threads);
+  bool no_mmap = false;
+  add_no_mmap_option(app, &no_mmap);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
 
   // SIGTERM/SIGINT are taken by sigwait below, never by a handler: block them before any thread starts so
@@ -133,6 +135,7 @@ int cmd_serve(int argc, char** argv) {
 
   return run_guarded([&] {
     apply_threads(threads);
+    apply_no_mmap(no_mmap);
     sched.overlap = !no_overlap;
     sched.prefix_sharing = !no_prefix_sharing;
     sched.draft_tokens = speculative == "mtp" ? draft_tokens : 0;
