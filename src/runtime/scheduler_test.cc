@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "runtime/generation.h"
@@ -97,19 +99,31 @@ TEST_F(SchedulerTest, LongPromptsAreChunkedBetweenRunningDecodes) {
   SchedulerOptions o;
   o.prefill_chunk = 8;
   std::mutex m;
+  std::condition_variable submitted_cv;
+  bool c_submitted = false;
   std::vector<StepResult> steps;
   Scheduler s(*model_, nullptr, o);
+  Scheduler* scheduler = &s;
   s.set_step_observer([&](const StepResult& r) {
-    std::lock_guard<std::mutex> lock(m);
+    std::unique_lock<std::mutex> lock(m);
     StepResult copy;
     copy.prefill_items = r.prefill_items;
     copy.decode_items = r.decode_items;
     steps.push_back(copy);
+    // Hold the scheduler thread (it calls this with no scheduler lock held) once a and b are decoding, until
+    // c is in: otherwise a slow test thread could submit c after a and b have nearly finished, and the chunks
+    // would have no decodes to run beside.
+    if (scheduler->stats().generated_tokens >= 4) submitted_cv.wait(lock, [&] { return c_submitted; });
   });
   auto a = s.submit(greedy(prompt_of(6, 1), 40)), b = s.submit(greedy(prompt_of(7, 2), 40));
   while (s.stats().generated_tokens < 4) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const auto long_prompt = prompt_of(100, 3);
   auto c = s.submit(greedy(long_prompt, 4));
+  {
+    std::lock_guard<std::mutex> lock(m);
+    c_submitted = true;
+  }
+  submitted_cv.notify_all();
   const auto got_c = collect(*c, 1)[0].ids, got_a = collect(*a, 1)[0].ids, got_b = collect(*b, 1)[0].ids;
   EXPECT_EQ(got_c, reference(*model_, long_prompt, 4));
   EXPECT_EQ(got_a, reference(*model_, prompt_of(6, 1), 40));
