@@ -8,8 +8,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "kernels/matmul.h"
@@ -233,6 +236,7 @@ void BM_OpenBlasSgemm(benchmark::State& state) {
     benchmark::DoNotOptimize(c.data());
   }
   state.counters["FLOPS"] = benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(openblas_get_corename()) + " kernels");
 }
 BENCHMARK(BM_OpenBlasSgemm)->Args({2048, 2048, 2048})->Args({512, 2048, 4096})->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
@@ -251,4 +255,18 @@ BENCHMARK(BM_MatMul)->ArgsProduct({{1}, {512}, {2048}, {3, 17, 64}})->Unit(bench
 }  // namespace
 }  // namespace longcat
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+#ifdef LONGCAT_HAVE_OPENBLAS
+  // OpenBLAS is linked here, so it has read OPENBLAS_CORETYPE before main: to give it the kernels this CPU
+  // allows (cli::choose_openblas_kernels, the same yardstick as `longcat bench`), run again with it set.
+  if (!std::getenv("OPENBLAS_CORETYPE") && longcat::cli::choose_openblas_kernels()) {
+    execv("/proc/self/exe", argv);
+    std::perror("kernel_bench: re-running with OPENBLAS_CORETYPE set failed; OpenBLAS keeps its own kernels");
+  }
+#endif
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

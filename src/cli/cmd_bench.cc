@@ -226,8 +226,8 @@ int cmd_bench(int argc, char** argv) {
     if (skip_limits)
       std::printf("machine   limits not measured (--skip-limits): no ratios below\n");
     else
-      std::printf("machine   read bandwidth %7.2f GB/s (1 GiB, %d threads)   OpenBLAS sgemm %7.1f GFLOP/s (2048^3)%s\n",
-                  bandwidth / 1e9, pool.size(), sgemm / 1e9, sgemm_note.empty() ? "" : (" " + sgemm_note).c_str());
+      std::printf("machine   read bandwidth %7.2f GB/s (1 GiB, %d threads)   OpenBLAS sgemm %7.1f GFLOP/s (2048^3%s)\n",
+                  bandwidth / 1e9, pool.size(), sgemm / 1e9, sgemm_note.empty() ? "" : (", " + sgemm_note).c_str());
     // Ratios only where the limits were measured (a 0.0% would read as a result).
     auto ratio = [&](double fraction) {
       char buf[32];

@@ -44,22 +44,40 @@ double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int passes) {
   return best;
 }
 
-double measure_sgemm_flops(int threads, std::string* why, int n, int runs) {
+const char* openblas_coretype_for(bool avx512_core, bool avx2_fma) {
+  if (avx512_core) return "SkylakeX";
+  if (avx2_fma) return "Haswell";
+  return nullptr;
+}
+
+const char* choose_openblas_kernels() {
+  if (const char* set = std::getenv("OPENBLAS_CORETYPE")) return set;  // the user's choice stands
+  const char* core = openblas_coretype_for(cpu_has_avx512_core(), cpu_has_avx2_fma());
+  if (core) setenv("OPENBLAS_CORETYPE", core, 0);
+  return core;
+}
+
+double measure_sgemm_flops(int threads, std::string* note, int n, int runs) {
   using Sgemm = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
   using SetThreads = void (*)(int);
+  using CoreName = char* (*)();
+  choose_openblas_kernels();
   void* lib = nullptr;
   for (const char* name : {"libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0"})
     if ((lib = dlopen(name, RTLD_NOW | RTLD_LOCAL))) break;
   if (!lib) {
-    *why = "OpenBLAS not found (install libopenblas0)";
+    *note = "OpenBLAS not found (install libopenblas0)";
     return 0;
   }
   auto sgemm = reinterpret_cast<Sgemm>(dlsym(lib, "cblas_sgemm"));
   auto set_threads = reinterpret_cast<SetThreads>(dlsym(lib, "openblas_set_num_threads"));
   if (!sgemm) {
-    *why = "OpenBLAS has no cblas_sgemm";
+    *note = "OpenBLAS has no cblas_sgemm";
     return 0;
   }
+  auto core_name = reinterpret_cast<CoreName>(dlsym(lib, "openblas_get_corename"));
+  note->clear();
+  if (core_name && core_name()) *note = std::string(core_name()) + " kernels";
   if (set_threads) set_threads(threads);
   std::vector<float> a(static_cast<size_t>(n) * n), b(a.size()), c(a.size());
   for (size_t i = 0; i < a.size(); ++i) {

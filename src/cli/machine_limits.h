@@ -15,8 +15,18 @@ namespace longcat::cli {
 // Bytes per second.
 double measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t{1} << 30, int passes = 5);
 
-// FLOP/s of OpenBLAS sgemm, or 0 when no OpenBLAS library can be loaded (*why says why).
-double measure_sgemm_flops(int threads, std::string* why, int n = 2048, int runs = 5);
+// FLOP/s of OpenBLAS sgemm, or 0 when no OpenBLAS library can be loaded. *note names the kernels OpenBLAS
+// ran ("SkylakeX kernels"), or says why there is no figure.
+double measure_sgemm_flops(int threads, std::string* note, int n = 2048, int runs = 5);
+
+// OpenBLAS chooses its kernels from the CPU model, and a release older than the CPU falls back to far weaker
+// ones: Debian 12's 0.3.21 runs its SSE3 "Prescott" kernels on an Emerald Rapids Xeon (model 207), 59 instead
+// of 300 GFLOP/s on two cores. So the yardstick names the kernels the CPU's features allow: "SkylakeX" with
+// AVX-512 F/BW/DQ/VL, "Haswell" with AVX2+FMA, nullptr otherwise (OpenBLAS's own choice then).
+const char* openblas_coretype_for(bool avx512_core, bool avx2_fma);
+// Sets OPENBLAS_CORETYPE to that name for this CPU unless the user set it; must run before OpenBLAS loads
+// (it reads the variable once, when loaded). Returns the value in force, or nullptr.
+const char* choose_openblas_kernels();
 
 namespace avx2 {
 float sum_floats(const float* p, size_t n);  // eight independent vector accumulators
