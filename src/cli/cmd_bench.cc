@@ -68,7 +68,7 @@ int cmd_bench(int argc, char** argv) {
   app.add_flag("--predict", predict,
                "also predict the decode with the planner (`longcat plan --hardware this`) from probes of this "
                "machine taken right before and after it, and print predicted vs achieved");
-  app.add_option("--probe-mib", probe.weight_mib, "with --predict: MiB of the probe's weight matrix")
+  app.add_option("--probe-mib", probe.weight_mib, "with --predict: MiB of the probe's weight matrix (0: four times the last-level cache, at least 256)")
       ->capture_default_str();
   app.add_flag("--json", json, "one JSON object on stdout");
   add_threads_option(app, &threads);

@@ -74,8 +74,8 @@ int cmd_plan(int argc, char** argv) {
   app.add_option("--svg", svg_path, "sweep plot output")->capture_default_str();
   app.add_option("--probe-out", probe_out, "write the hardware description (e.g. of --hardware this) to this file");
   ProbeOptions probe;
-  app.add_option("--probe-mib", probe.weight_mib, "with --hardware this: MiB of the probe's weight matrix (smaller is "
-                                                  "quicker, but caches then hold part of it)")->capture_default_str();
+  app.add_option("--probe-mib", probe.weight_mib, "with --hardware this: MiB of the probe's weight matrix (0: four times "
+                                                  "the last-level cache, at least 256; smaller is quicker, but caches then hold part of it)")->capture_default_str();
   add_threads_option(app, &threads);
   if (int rc = parse_or_exit(app, argc, argv); rc >= 0) return rc;
   return run_guarded([&] {

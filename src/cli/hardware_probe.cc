@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -101,9 +102,33 @@ Weight bf16_view(const void* data, int64_t rows, int64_t cols) {
 
 }  // namespace
 
-plan::HardwareProfile probe_this_machine(ThreadPool& pool, const ProbeOptions& options) {
+int64_t default_probe_mib(int64_t last_level_cache_bytes) {
+  const int64_t mib = (4 * std::max<int64_t>(0, last_level_cache_bytes) + (1 << 20) - 1) >> 20;
+  return std::clamp<int64_t>((mib + 63) / 64 * 64, 256, 4096);
+}
+
+int64_t last_level_cache_bytes() {
+  const long from_sysconf = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  if (from_sysconf > 0) return from_sysconf;
+  int64_t best = 0;
+  for (int index = 0; index < 8; ++index) {  // the largest cache the kernel lists for cpu0
+    std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/size");
+    int64_t size = 0;
+    std::string unit;
+    if (!(in >> size)) continue;
+    in >> unit;
+    if (unit == "K") size <<= 10;
+    if (unit == "M") size <<= 20;
+    best = std::max(best, size);
+  }
+  return best;
+}
+
+plan::HardwareProfile probe_this_machine(ThreadPool& pool, const ProbeOptions& requested) {
+  ProbeOptions options = requested;
+  if (options.weight_mib == 0) options.weight_mib = default_probe_mib(last_level_cache_bytes());
   if (options.weight_mib < 4 || options.weight_mib > 4096)
-    throw UsageError("the probe's weight must be 4..4096 MiB, not " + std::to_string(options.weight_mib), "--probe-mib");
+    throw UsageError("the probe's weight must be 4..4096 MiB (or 0: four times the last-level cache), not " + std::to_string(options.weight_mib), "--probe-mib");
   plan::HardwareProfile hw;
   hw.name = "this";
   hw.source = "probe";
@@ -113,7 +138,8 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool, const ProbeOptions& o
   std::string sgemm_note;
   const double sgemm = measure_sgemm_flops(pool.size(), &sgemm_note);
 
-  // A bf16 weight of 256 MiB by default (no cache holds it) of small deterministic values, mapped from a file.
+  // A bf16 weight that no cache holds by default, of small deterministic values, mapped from a file.
+  std::fprintf(stderr, "plan: the probe's weight: %lld MiB of bf16\n", static_cast<long long>(options.weight_mib));
   constexpr int64_t kCols = 8192;
   const int64_t kRows = options.weight_mib * 64;  // 64 rows of 8192 bf16 per MiB
   std::vector<uint16_t> values(kRows * kCols);
