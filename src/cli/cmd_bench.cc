@@ -13,6 +13,7 @@
 #include "cli/expert_parallel_options.h"
 #include "cli/machine_limits.h"
 #include "cli/step_routing.h"
+#include "kernels/cpu_features.h"
 #include "kernels/ops.h"
 #include "model/decode_traffic.h"
 #include "model/longcat_model.h"
@@ -185,6 +186,7 @@ int cmd_bench(int argc, char** argv) {
         {"model", model_dir},
         {"weight_format", weight_format_name(model->weights().layers[0].mlp[0].gate_proj.format)},
         {"threads", pool.size()},
+        {"matrix_kernels", use_avx512_kernels() ? "avx2 + avx512 prefill sweep" : use_avx2_kernels() ? "avx2" : "generic"},
         {"read_bandwidth_gbps", bandwidth / 1e9},
         {"sgemm_gflops", sgemm / 1e9},
         {"prefill",
@@ -229,20 +231,21 @@ int cmd_bench(int argc, char** argv) {
       std::printf("machine   read bandwidth %7.2f GB/s (1 GiB, %d threads)   OpenBLAS sgemm %7.1f GFLOP/s (2048^3%s)\n",
                   bandwidth / 1e9, pool.size(), sgemm / 1e9, sgemm_note.empty() ? "" : (", " + sgemm_note).c_str());
     // Ratios only where the limits were measured (a 0.0% would read as a result).
-    auto ratio = [&](double fraction) {
-      char buf[32];
+    auto ratio = [&](double fraction, const char* limit) {
+      char buf[48];
       if (skip_limits) return std::string("");
-      std::snprintf(buf, sizeof buf, " = %5.1f%%", 100 * fraction);
+      std::snprintf(buf, sizeof buf, " = %5.1f%% of %s", 100 * fraction, limit);
       return std::string(buf);
     };
-    std::printf("model     %s (%s weights)\n", model_dir.c_str(), j["weight_format"].get<std::string>().c_str());
-    std::printf("prefill   %5d tokens %8.3f s %9.1f tok/s %8.1f GFLOP/s%s of sgemm\n", prompt_len, prefill_s,
-                prompt_len / prefill_s, prefill_flops_rate / 1e9, ratio(j["prefill"]["fraction_of_sgemm"].get<double>()).c_str());
+    std::printf("model     %s (%s weights; %s kernels)\n", model_dir.c_str(), j["weight_format"].get<std::string>().c_str(),
+                j["matrix_kernels"].get<std::string>().c_str());
+    std::printf("prefill   %5d tokens %8.3f s %9.1f tok/s %8.1f GFLOP/s%s\n", prompt_len, prefill_s,
+                prompt_len / prefill_s, prefill_flops_rate / 1e9, ratio(j["prefill"]["fraction_of_sgemm"].get<double>(), "sgemm").c_str());
     if (gen)
       std::printf("decode    batch %d x %d steps %8.3f s %9.2f tok/s  %7.1f MB weights + %5.2f MB cache per step, "
-                  "%6.2f GB/s%s of bandwidth (%.2f real experts/token/layer)\n",
+                  "%6.2f GB/s%s (%.2f real experts/token/layer)\n",
                   batch, gen, decode_s, decode_tok_s, weight_bytes / gen / 1e6, cache_bytes / gen / 1e6, achieved / 1e9,
-                  ratio(j["decode"]["fraction_of_bandwidth"].get<double>()).c_str(),
+                  ratio(j["decode"]["fraction_of_bandwidth"].get<double>(), "bandwidth").c_str(),
                   j["decode"]["real_experts_per_token_per_layer"].get<double>());
     if (gen && !skip_limits)
       std::printf("roofline  %9.2f tok/s predicted from the bytes of each step (union of experts touched) at the "

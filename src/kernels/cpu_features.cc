@@ -1,5 +1,6 @@
 #include "kernels/cpu_features.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -24,5 +25,20 @@ bool use_avx2_kernels() {
   }();
   return use;
 }
+
+namespace {
+std::atomic<bool> avx512_allowed{true};
+}
+
+bool use_avx512_kernels() {
+  static const bool available = [] {
+    const char* isa = std::getenv("LONGCAT_ISA");
+    if (isa && std::strcmp(isa, "avx2") == 0) return false;
+    return use_avx2_kernels() && cpu_has_avx512_core();
+  }();
+  return available && avx512_allowed.load(std::memory_order_relaxed);
+}
+
+void allow_avx512_kernels(bool allowed) { avx512_allowed.store(allowed, std::memory_order_relaxed); }
 
 }  // namespace longcat

@@ -14,6 +14,7 @@
 #include "io/dtype.h"
 #include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
+#include "kernels/paired_rows_avx512.h"
 #include "kernels/quantize.h"
 #include "util/thread_pool.h"
 
@@ -194,6 +195,41 @@ TEST(KernelConsistency, ThreadCountDoesNotChangeBits) {
       EXPECT_EQ(0, std::memcmp(y1.data(), y3.data(), 4 * y1.size())) << f.name() << " n=" << n;
     }
   }
+}
+
+// The AVX-512 prefill sweep (kernels/paired_rows_avx512.h) against the AVX2 one: the same bits for every
+// format and shape (odd row counts leave half a register pair unused, tails of 1..7 columns), token counts
+// with every remainder of the 6-token tile, on 1 and 2 threads; and the AVX-512 path really ran.
+TEST(KernelConsistency, Avx512PrefillEqualsAvx2PrefillBitwise) {
+  if (!use_avx512_kernels())
+    GTEST_SKIP() << "this CPU has no AVX-512 F/DQ/VL/BW (or LONGCAT_ISA=avx2): the AVX2 prefill is the only one";
+  struct AllowAvx512Again {
+    ~AllowAvx512Again() { allow_avx512_kernels(true); }
+  } restore;
+  ThreadPool one(1), two(2);
+  int compared = 0;
+  for (const auto& f : kFormats)
+    for (const auto& s : kShapes) {
+      OwnedWeight w = make_weight(f, s, 4242 + s.rows + s.cols);
+      if (!avx2::supports(w.weight) || avx2::uses_int8_activations(w.weight)) continue;  // no float prefill
+      for (int64_t n : {17, 18, 19, 20, 21, 22, 64}) {
+        TestRng rng{static_cast<uint64_t>(n * 13 + s.rows)};
+        std::vector<float> x = rng.vec(n * s.cols), want(n * s.rows), got1(n * s.rows), got2(n * s.rows);
+        allow_avx512_kernels(false);
+        avx2::matmul(w.weight, x.data(), n, want.data(), two);
+        allow_avx512_kernels(true);
+        const uint64_t before = avx512::paired_blocks_swept();
+        avx2::matmul(w.weight, x.data(), n, got1.data(), one);
+        avx2::matmul(w.weight, x.data(), n, got2.data(), two);
+        const std::string what = f.name() + " " + std::to_string(s.rows) + "x" + std::to_string(s.cols) + " n=" + std::to_string(n);
+        ASSERT_GT(avx512::paired_blocks_swept(), before) << what << ": the AVX-512 sweep did not run";
+        ASSERT_EQ(0, std::memcmp(want.data(), got1.data(), 4 * want.size())) << what << ", 1 thread";
+        ASSERT_EQ(0, std::memcmp(want.data(), got2.data(), 4 * want.size())) << what << ", 2 threads";
+        ++compared;
+      }
+    }
+  EXPECT_GT(compared, 300);
+  std::printf("%d AVX-512 vs AVX2 prefill cases, bitwise equal\n", compared);
 }
 
 // Quantisation error of each format against the float32 weights it came from, within the format's step.

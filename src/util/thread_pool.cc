@@ -66,14 +66,50 @@ void ThreadPool::worker_loop(int index) {
     }
     if (stopping_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);  // job_ fields were written before this release
-    size_t b, e;
-    chunk_of(job_n_, job_grain_, size(), index, &b, &e);
-    if (b < e) (*job_)(b, e);
+    run_share(index);
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lock(mutex_);  // pairs with the caller's predicate check: no lost wake-up
       done_.notify_one();
     }
   }
+}
+
+// Participant `index`'s part of the current job: its static chunk, or ranges claimed until none is left.
+void ThreadPool::run_share(int index) {
+  if (!job_claimed_) {
+    size_t b, e;
+    chunk_of(job_n_, job_grain_, size(), index, &b, &e);
+    if (b < e) (*job_)(b, e);
+    return;
+  }
+  for (;;) {
+    const size_t b = next_claim_.fetch_add(job_grain_, std::memory_order_relaxed);
+    if (b >= job_n_) return;
+    (*job_)(b, std::min(job_n_, b + job_grain_));
+  }
+}
+
+void ThreadPool::start_job(size_t n, const RangeTask& fn, size_t grain, bool claimed) {
+  job_ = &fn;
+  job_n_ = n;
+  job_grain_ = grain;
+  job_claimed_ = claimed;
+  next_claim_.store(0, std::memory_order_relaxed);
+  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  wake_.notify_all();
+}
+
+void ThreadPool::finish_job() {
+  for (int i = 0; i < kSpinIterations; ++i) {
+    if (pending_.load(std::memory_order_acquire) == 0) return;
+    LONGCAT_CPU_RELAX();
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
 }
 
 void ThreadPool::parallel_for(size_t n, RangeTask fn, size_t grain) {
@@ -83,24 +119,21 @@ void ThreadPool::parallel_for(size_t n, RangeTask fn, size_t grain) {
     fn(0, n);
     return;
   }
-  job_ = &fn;
-  job_n_ = n;
-  job_grain_ = grain;
-  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_release);
+  start_job(n, fn, grain, false);
+  run_share(0);
+  finish_job();
+}
+
+void ThreadPool::parallel_for_claimed(size_t n, RangeTask fn, size_t grain) {
+  if (n == 0) return;
+  grain = std::max<size_t>(1, grain);
+  if (workers_.empty() || n <= grain) {
+    fn(0, n);
+    return;
   }
-  wake_.notify_all();
-  size_t b, e;
-  chunk_of(n, grain, size(), 0, &b, &e);
-  if (b < e) fn(b, e);
-  for (int i = 0; i < kSpinIterations; ++i) {
-    if (pending_.load(std::memory_order_acquire) == 0) return;
-    LONGCAT_CPU_RELAX();
-  }
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
+  start_job(n, fn, grain, true);
+  run_share(0);
+  finish_job();
 }
 
 ThreadPool& ThreadPool::global() {

@@ -38,6 +38,11 @@ class ThreadPool {
   // Calls fn(begin, end) on disjoint ranges covering [0, n); the calling thread takes part.
   // Ranges are multiples of `grain` (except the last) so vector kernels see whole blocks.
   void parallel_for(size_t n, RangeTask fn, size_t grain = 1);
+  // The same, but participants claim grain-sized ranges one after another from a shared counter, so a thread
+  // slowed by something else (a busy sibling core on a shared host) takes fewer of them. Which thread runs a
+  // range then varies from run to run: only for work whose result per element does not depend on that (a
+  // matrix product's rows, each computed whole by one thread).
+  void parallel_for_claimed(size_t n, RangeTask fn, size_t grain);
 
   // The process-wide pool used by the model; set once from --threads.
   static ThreadPool& global();
@@ -45,6 +50,9 @@ class ThreadPool {
 
  private:
   void worker_loop(int index);
+  void start_job(size_t n, const RangeTask& fn, size_t grain, bool claimed);
+  void run_share(int index);
+  void finish_job();
 
   std::vector<std::thread> workers_;
   // A decode step runs hundreds of short loops: workers and the caller spin briefly on these atomics before
@@ -53,6 +61,8 @@ class ThreadPool {
   std::condition_variable wake_, done_;
   const RangeTask* job_ = nullptr;
   size_t job_n_ = 0, job_grain_ = 1;
+  bool job_claimed_ = false;
+  std::atomic<size_t> next_claim_{0};
   std::atomic<unsigned long> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stopping_{false};
