@@ -56,8 +56,13 @@ function raw(port, bytes, { ms = 10000, destroyAfterWrite = false, closedAfter =
 
 const port = () => Number(new URL(url).port);
 
+// Sequences finished so far, whatever the reason.
+const finishedSequences = (m) => Object.entries(m)
+  .filter(([name]) => name.startsWith('longcat_sequences_finished_total{')).reduce((sum, [, v]) => sum + v, 0);
+
 test('bad requests get OpenAI error bodies while a stream is served unaffected', async () => {
   const alone = await streamText(openai, witness);
+  const start = await metrics();
   const running = streamText(openai, witness);
 
   const cases = [
@@ -93,7 +98,14 @@ test('bad requests get OpenAI error bodies while a stream is served unaffected',
 
   assert.equal(await running, alone, 'the stream served meanwhile changed');
   assert.equal((await fetch(`${url}/health`)).status, 200);
-  assert.ok(await waitFor(async () => (await metrics()).longcat_kv_cache_blocks_used === 0), 'blocks not freed');
+  // Two sequences were made since `start` (the witness and the client that left; bad requests make none):
+  // wait until both are finished, so the next test's counts start from a quiet server. Waiting only for the
+  // blocks raced the departed client's request, which could still be unread when the blocks were free.
+  assert.ok(await waitFor(async () => {
+    const m = await metrics();
+    return finishedSequences(m) - finishedSequences(start) === 2 && m.longcat_requests_running === 0 &&
+      m.longcat_requests_waiting === 0 && m.longcat_kv_cache_blocks_used === 0;
+  }), 'the sequences were not finished or their blocks not freed');
 });
 
 test('a non-streaming request whose client disconnects is cancelled and its blocks freed', async () => {
