@@ -41,6 +41,9 @@ void attention_context(const float* p, int64_t ld_p, int64_t heads, const float*
 void attention_scores(const float* q_latent, int64_t q_latent_stride, const float* q_rope, int64_t q_rope_stride,
                       int64_t heads, const float* const* latent, const float* const* rope_keys, int64_t keys,
                       int64_t kvr, int64_t rope, float* scores, int64_t ld_scores) {
+  if (use_avx512_kernels() && avx512::attention_scores(q_latent, q_latent_stride, q_rope, q_rope_stride, heads, latent,
+                                                        rope_keys, keys, kvr, rope, scores, ld_scores))
+    return;
   static const bool fast = use_avx2_kernels();
   (fast ? avx2::attention_scores : generic::attention_scores)(q_latent, q_latent_stride, q_rope, q_rope_stride,
                                                                 heads, latent, rope_keys, keys, kvr, rope, scores,
@@ -49,6 +52,7 @@ void attention_scores(const float* q_latent, int64_t q_latent_stride, const floa
 
 void attention_context(const float* p, int64_t ld_p, int64_t heads, const float* const* latent, int64_t keys,
                        int64_t kvr, float* context, int64_t ld_context) {
+  if (use_avx512_kernels()) return avx512::attention_context(p, ld_p, heads, latent, keys, kvr, context, ld_context);
   static const bool fast = use_avx2_kernels();
   (fast ? avx2::attention_context : generic::attention_context)(p, ld_p, heads, latent, keys, kvr, context,
                                                                   ld_context);

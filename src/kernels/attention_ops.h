@@ -36,5 +36,15 @@ void attention_scores(const float* q_latent, int64_t q_latent_stride, const floa
 void attention_context(const float* p, int64_t ld_p, int64_t heads, const float* const* latent, int64_t keys,
                        int64_t kvr, float* context, int64_t ld_context);
 }  // namespace avx2
+namespace avx512 {
+// The AVX2 kernels' bits on AVX-512 (attention_ops_avx512.cc; only where cpu_features.h use_avx512_kernels()).
+// Scores return false, computing nothing, when the query is too wide for their stack buffer (over 2048
+// latent + rope columns): the caller then takes the AVX2 kernel.
+bool attention_scores(const float* q_latent, int64_t q_latent_stride, const float* q_rope, int64_t q_rope_stride,
+                      int64_t heads, const float* const* latent, const float* const* rope_keys, int64_t keys,
+                      int64_t kvr, int64_t rope, float* scores, int64_t ld_scores);
+void attention_context(const float* p, int64_t ld_p, int64_t heads, const float* const* latent, int64_t keys,
+                       int64_t kvr, float* context, int64_t ld_context);
+}  // namespace avx512
 
 }  // namespace longcat

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -24,9 +26,16 @@ struct Isa {
   ContextFn context;
 };
 
+// avx512::attention_scores as a ScoresFn; the shapes here all fit its query buffer.
+void avx512_scores(const float* ql, int64_t qls, const float* qr, int64_t qrs, int64_t heads, const float* const* latent,
+                   const float* const* rope_keys, int64_t keys, int64_t kvr, int64_t rope, float* scores, int64_t ld) {
+  ASSERT_TRUE(avx512::attention_scores(ql, qls, qr, qrs, heads, latent, rope_keys, keys, kvr, rope, scores, ld));
+}
+
 std::vector<Isa> isas() {
   std::vector<Isa> out{{"generic", generic::attention_scores, generic::attention_context}};
   if (cpu_has_avx2_fma()) out.push_back({"avx2", avx2::attention_scores, avx2::attention_context});
+  if (use_avx512_kernels()) out.push_back({"avx512", avx512_scores, avx512::attention_context});
   return out;
 }
 
@@ -143,6 +152,45 @@ TEST(AttentionOps, ResultsDoNotDependOnTheOtherHeadsAndKeysOfTheCall) {
       for (int64_t d = 0; d < kvr; ++d) ASSERT_EQ(ctx_one[d], ctx_all[h * kvr + d]) << isa.name << " context h " << h;
     }
   }
+}
+
+// AVX-512 against AVX2, bitwise: head counts with every remainder of its 8-head tile (odd ones leave half a
+// register pair unused), key counts with every remainder of its 6-key tile, latent and rope widths with tails
+// of 1..7 columns (and 16-column context vectors with tails), MLA's own widths (kvr 512, rope 64) among them.
+TEST(AttentionOps, Avx512EqualsAvx2Bitwise) {
+  if (!use_avx512_kernels())
+    GTEST_SKIP() << "this CPU has no AVX-512 F/DQ/VL/BW (or LONGCAT_ISA=avx2): the AVX2 attention is the only one";
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  int cases = 0;
+  for (const auto [kvr, rope] : {std::pair<int64_t, int64_t>{512, 64}, {256, 32}, {47, 13}, {8, 1}, {70, 0}, {3, 5}})
+    for (int64_t heads : {1, 2, 3, 7, 8, 9, 16, 17})
+      for (int64_t keys : {1, 5, 6, 7, 13, 40}) {
+        const Keys k(keys, kvr, rope, rng);
+        std::vector<float> ql(heads * kvr), qr(heads * rope), p(heads * keys);
+        for (float& v : ql) v = normal(rng);
+        for (float& v : qr) v = normal(rng);
+        for (float& v : p) v = std::fabs(normal(rng));
+        std::vector<float> want(heads * keys), got(heads * keys, -1.0f);
+        avx2::attention_scores(ql.data(), kvr, qr.data(), rope, heads, k.latent.data(), k.rope.data(), keys, kvr, rope,
+                               want.data(), keys);
+        ASSERT_TRUE(avx512::attention_scores(ql.data(), kvr, qr.data(), rope, heads, k.latent.data(), k.rope.data(),
+                                             keys, kvr, rope, got.data(), keys));
+        const std::string what = "kvr " + std::to_string(kvr) + " rope " + std::to_string(rope) + " heads " +
+                                 std::to_string(heads) + " keys " + std::to_string(keys);
+        ASSERT_EQ(0, std::memcmp(want.data(), got.data(), 4 * want.size())) << "scores, " << what;
+        std::vector<float> ctx_want(heads * kvr), ctx_got(heads * kvr, -1.0f);
+        avx2::attention_context(p.data(), keys, heads, k.latent.data(), keys, kvr, ctx_want.data(), kvr);
+        avx512::attention_context(p.data(), keys, heads, k.latent.data(), keys, kvr, ctx_got.data(), kvr);
+        ASSERT_EQ(0, std::memcmp(ctx_want.data(), ctx_got.data(), 4 * ctx_want.size())) << "context, " << what;
+        ++cases;
+      }
+  EXPECT_EQ(cases, 6 * 8 * 6);
+  // Too wide a query for the stack buffer: declined, nothing written, the caller falls back.
+  std::vector<float> wide_q(2048 + 8), out(1, 7.0f);
+  const float* row = wide_q.data();
+  EXPECT_FALSE(avx512::attention_scores(wide_q.data(), 0, wide_q.data(), 0, 1, &row, &row, 1, 2048, 8, out.data(), 1));
+  EXPECT_EQ(out[0], 7.0f);
 }
 
 }  // namespace
