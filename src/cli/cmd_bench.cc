@@ -186,7 +186,7 @@ int cmd_bench(int argc, char** argv) {
         {"model", model_dir},
         {"weight_format", weight_format_name(model->weights().layers[0].mlp[0].gate_proj.format)},
         {"threads", pool.size()},
-        {"matrix_kernels", use_avx512_kernels() ? "avx2 + avx512 prefill sweep" : use_avx2_kernels() ? "avx2" : "generic"},
+        {"matrix_kernels", use_avx512_kernels() ? "avx2 + avx512 prefill sweep and attention" : use_avx2_kernels() ? "avx2" : "generic"},
         {"read_bandwidth_gbps", bandwidth / 1e9},
         {"sgemm_gflops", sgemm / 1e9},
         {"prefill",

@@ -163,7 +163,7 @@ TEST(AttentionOps, Avx512EqualsAvx2Bitwise) {
   std::mt19937 rng(11);
   std::normal_distribution<float> normal;
   int cases = 0;
-  for (const auto [kvr, rope] : {std::pair<int64_t, int64_t>{512, 64}, {256, 32}, {47, 13}, {8, 1}, {70, 0}, {3, 5}})
+  for (const auto& [kvr, rope] : {std::pair<int64_t, int64_t>{512, 64}, {256, 32}, {47, 13}, {8, 1}, {70, 0}, {3, 5}})
     for (int64_t heads : {1, 2, 3, 7, 8, 9, 16, 17})
       for (int64_t keys : {1, 5, 6, 7, 13, 40}) {
         const Keys k(keys, kvr, rope, rng);

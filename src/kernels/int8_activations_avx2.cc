@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "kernels/matmul.h"
-#include "kernels/row_stream_prefetch_avx2.h"
+#include "kernels/row_stream_prefetch.h"
 #include "kernels/weight_lanes_avx2.h"
 #include "util/thread_pool.h"
 

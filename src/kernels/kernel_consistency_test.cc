@@ -13,6 +13,7 @@
 
 #include "io/dtype.h"
 #include "kernels/cpu_features.h"
+#include "kernels/decode_pairs_avx512.h"
 #include "kernels/matmul.h"
 #include "kernels/paired_rows_avx512.h"
 #include "kernels/quantize.h"
@@ -80,8 +81,8 @@ int64_t scale_group(const Weight& w) {
 // group, one fold per group for ceil(cols/G) groups, the tree and the final rounding, plus one for the
 // reference multiplying with dequantised (rounded) weights q * s: ceil(G/8) + ceil(cols/G) + 7, never less
 // than the unscaled count, so it holds for both kernels. fp8 adds an absolute term: its codes enter the sums
-// as value * 2^-120, so a partial sum below 2^-126 is a float32 subnormal and each FMA on it rounds to
-// 2^-150 absolute, scale * 2^-30 once folded (Fp8Lanes).
+// as value * 2^-120 and the activations times 2^32, so a partial sum below 2^-126 is a float32 subnormal
+// and each FMA on it rounds to 2^-150 absolute, scale * 2^-62 once folded by scale * 2^88 (Fp8Lanes).
 //
 // int8/int4 on AVX2 with whole 32-column blocks (avx2::uses_int8_activations) also quantise the activations:
 // per token and block b, s_b = fl(max|x| / 127) and q = lrint(fl(x * fl(127 / max|x|))), so |q s_b - x| <=
@@ -104,7 +105,7 @@ void expect_within_float_bound(const Weight& w, const std::vector<float>& x, int
       const int64_t scale_cols = (w.cols + w.block_cols - 1) / w.block_cols;
       for (int64_t g = 0; g < scale_cols; ++g)
         subnormal_term = std::max<double>(subnormal_term, std::fabs(w.block_scale[(r / w.block_rows) * scale_cols + g]));
-      subnormal_term *= steps * 0x1p-30;
+      subnormal_term *= steps * 0x1p-62;
     }
     for (int64_t t = 0; t < n && failures < 3; ++t) {
       double magnitude = 0, activation_term = 0;
@@ -230,6 +231,46 @@ TEST(KernelConsistency, Avx512PrefillEqualsAvx2PrefillBitwise) {
     }
   EXPECT_GT(compared, 300);
   std::printf("%d AVX-512 vs AVX2 prefill cases, bitwise equal\n", compared);
+}
+
+// The AVX-512 fp8 decode (kernels/decode_pairs_avx512.h) against the AVX2 one: the same bits for every fp8
+// block size and shape (odd row counts, where the AVX2 kernel does the last row; tails of 1..7 columns; groups
+// that mix wide and 8-column loads), on 1 and 2 threads; and the AVX-512 path really ran.
+TEST(KernelConsistency, Avx512Fp8DecodeEqualsAvx2DecodeBitwise) {
+  if (!use_avx512_kernels())
+    GTEST_SKIP() << "this CPU has no AVX-512 F/DQ/VL/BW (or LONGCAT_ISA=avx2): the AVX2 decode is the only one";
+  struct AllowAvx512Again {
+    ~AllowAvx512Again() { allow_avx512_kernels(true); }
+  } restore;
+  ThreadPool one(1), two(2);
+  int compared = 0;
+  std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
+  shapes.push_back({67, 2048});  // eight-row tiles with the prefetch, over several 128-column blocks
+  for (const auto& f : kFormats) {
+    if (f.format != WeightFormat::FP8_BLOCK) continue;
+    for (const auto& s : shapes) {
+      OwnedWeight w = make_weight(f, s, 777 + s.rows + s.cols);
+      if (!avx2::supports(w.weight)) continue;
+      TestRng rng{static_cast<uint64_t>(s.rows * 3 + s.cols)};
+      std::vector<float> x = rng.vec(s.cols), want(s.rows), got1(s.rows), got2(s.rows);
+      allow_avx512_kernels(false);
+      avx2::matmul(w.weight, x.data(), 1, want.data(), two);
+      allow_avx512_kernels(true);
+      const std::string what = f.name() + " " + std::to_string(s.rows) + "x" + std::to_string(s.cols);
+      // Pairs the AVX-512 kernel did: every one on 1 thread; on 2, one fewer where a range is odd.
+      const uint64_t before = avx512::fp8_row_pairs_decoded();
+      avx2::matmul(w.weight, x.data(), 1, got1.data(), one);
+      const uint64_t middle = avx512::fp8_row_pairs_decoded();
+      avx2::matmul(w.weight, x.data(), 1, got2.data(), two);
+      ASSERT_EQ(middle - before, static_cast<uint64_t>(s.rows / 2)) << what << ", 1 thread";
+      ASSERT_GE(avx512::fp8_row_pairs_decoded() - middle + 1, static_cast<uint64_t>(s.rows / 2)) << what << ", 2 threads";
+      ASSERT_EQ(0, std::memcmp(want.data(), got1.data(), 4 * want.size())) << what << ", 1 thread";
+      ASSERT_EQ(0, std::memcmp(want.data(), got2.data(), 4 * want.size())) << what << ", 2 threads";
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 3 * 9);
+  std::printf("%d AVX-512 vs AVX2 fp8 decode cases, bitwise equal\n", compared);
 }
 
 // Quantisation error of each format against the float32 weights it came from, within the format's step.

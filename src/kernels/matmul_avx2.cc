@@ -22,12 +22,14 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu_features.h"
+#include "kernels/decode_pairs_avx512.h"
 #include "kernels/matmul.h"
 #include "kernels/paired_rows_avx512.h"
-#include "kernels/row_stream_prefetch_avx2.h"
+#include "kernels/row_stream_prefetch.h"
 #include "kernels/weight_lanes_avx2.h"
 #include "util/thread_pool.h"
 
@@ -136,11 +138,15 @@ void to_kernel_order(const Lanes& lanes, const float* x, int64_t n, int64_t cols
     std::copy(src, src + cols, dst);
     if constexpr (Lanes::kPermutes)
       for (int64_t g0 = 0; g0 < cols; g0 += lanes.group)
-        for (int64_t c = g0, end = wide_end<Lanes>(g0, std::min(cols, g0 + lanes.group)); c < end; c += Lanes::kWide)
-          if constexpr (requires { Lanes::to_kernel_order(src, dst); })
+        for (int64_t c = g0, end = wide_end<Lanes>(g0, std::min(cols, g0 + lanes.group)); c < end; c += Lanes::kWide) {
+          if constexpr (requires { Lanes::to_kernel_order(src, dst); }) {
             Lanes::to_kernel_order(src + c, dst + c);  // a vectorised shuffle where the format has one
-          else
+          } else {
             for (int i = 0; i < Lanes::kWide; ++i) dst[c + Lanes::kernel_position(i)] = src[c + i];
+          }
+        }
+    if constexpr (requires { Lanes::kActivationFactor; })  // fp8: keeps products out of the subnormals
+      for (int64_t c = 0; c < cols; ++c) dst[c] *= Lanes::kActivationFactor;
   }
 }
 
@@ -168,6 +174,18 @@ float* line_aligned(std::vector<float>& storage, size_t count) {
 template <class Lanes>
 void decode(const Weight& w, const Lanes& lanes, const float* x, int64_t n, float* y, ThreadPool& pool) {
   const float* xk = kernel_order_x(lanes, x, n, w.cols);
+  if constexpr (std::is_same_v<Lanes, Fp8Lanes>) {
+    // Two rows per 512-bit register, the same bits (decode_pairs_avx512.h); an odd last row of a range here.
+    if (n == 1 && use_avx512_kernels()) {
+      const avx512::Fp8Rows rows{static_cast<const uint8_t*>(w.data), w.cols, w.block_scale,
+                                 (w.cols + w.block_cols - 1) / w.block_cols, w.block_rows, w.block_cols};
+      pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t r0, size_t r1) {
+        const int64_t done = avx512::decode_fp8_row_pairs(rows, xk, r0, r1, y);
+        row_sweep<Lanes, 1, true>(lanes, r0 + done, r1, xk, w.cols, w.cols, y, w.rows);
+      }, 16);
+      return;
+    }
+  }
   pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t r0, size_t r1) {
     if (n == 1)
       row_sweep<Lanes, 1, true>(lanes, r0, r1, xk, w.cols, w.cols, y, w.rows);
@@ -201,11 +219,16 @@ void convert_row(const Lanes& lanes, int64_t r, int64_t cols, float* out) {
   for (int64_t g = 0, g0 = 0; g0 < cols; ++g, g0 += lanes.group) {
     const int64_t g1 = std::min(cols, g0 + lanes.group);
     const __m256 s = row.scale(g);
+    // Codes times the activations' factor (exact: a power of two), then the scale, which divides it out.
+    auto value = [&](__m256 codes) {
+      if constexpr (requires { Lanes::kActivationFactor; }) codes = _mm256_mul_ps(codes, _mm256_set1_ps(Lanes::kActivationFactor));
+      return _mm256_mul_ps(codes, s);
+    };
     int64_t c = g0;
-    for (; c + 8 <= g1; c += 8) _mm256_storeu_ps(out + c, _mm256_mul_ps(row.load8(c), s));
+    for (; c + 8 <= g1; c += 8) _mm256_storeu_ps(out + c, value(row.load8(c)));
     if (c < g1) {
       alignas(32) float lanes8[8];
-      _mm256_store_ps(lanes8, _mm256_mul_ps(row.tail(c), s));
+      _mm256_store_ps(lanes8, value(row.tail(c)));
       for (int64_t i = c; i < g1; ++i) out[i] = lanes8[i - c];
     }
   }
@@ -353,7 +376,7 @@ bool supports(const Weight& w) {
     case WeightFormat::FP8_BLOCK: {
       if (w.block_cols % 8 != 0) return false;
       const int64_t count = ((w.rows + w.block_rows - 1) / w.block_rows) * ((w.cols + w.block_cols - 1) / w.block_cols);
-      for (int64_t i = 0; i < count; ++i)  // scale * 2^120 must stay finite (see Fp8Lanes)
+      for (int64_t i = 0; i < count; ++i)  // scale * 2^88 must stay finite, with room (see Fp8Lanes)
         if (!(std::fabs(w.block_scale[i]) < 0x1p7f)) return false;
       return true;
     }
@@ -369,7 +392,7 @@ bool dequantize_row(const Weight& w, int64_t r, float* out) {
     case WeightFormat::BF16: convert_row(Bf16Lanes{&w}, r, w.cols, out); return true;
     case WeightFormat::F16: convert_row(F16Lanes{&w}, r, w.cols, out); return true;
     case WeightFormat::FP8_BLOCK: {
-      // Only this row's tile scales need the 2^120 headroom (see Fp8Lanes).
+      // Only this row's tile scales need the 2^88 headroom (see Fp8Lanes).
       if (w.block_cols % 8 != 0) return false;
       const int64_t scale_cols = (w.cols + w.block_cols - 1) / w.block_cols;
       const float* s = w.block_scale + (r / w.block_rows) * scale_cols;

@@ -7,7 +7,9 @@
 // yields, kernel_position(i) of column offset i in a chunk; activations are permuted to match, by a
 // vectorised to_kernel_order where the format has one), tail(c) the last partial vector zero-padded, and scale(g) the
 // factor (group g = columns [g * group, (g + 1) * group)) that turns group sums of raw codes into real units. Formats without scales (kScaled false) load
-// their values directly. scale(c / group) * load8(c) is exactly dequantize_row's value (dequantize_row_fast uses it).
+// their values directly. Formats with a kActivationFactor (fp8) take the activations times it, and scale()
+// includes its inverse: scale(c / group) * (load8(c) * kActivationFactor) is exactly dequantize_row's value
+// (dequantize_row_fast uses it).
 #pragma once
 #include <immintrin.h>
 
@@ -121,12 +123,16 @@ struct F16Lanes {
 
 // e4m3 without a table: sign-extend the byte to 32 bits and shift left by 20, so the sign lands in bit 31
 // and the 4 exponent + 3 mantissa bits at the top of a float32's exponent/mantissa; the result is the code's
-// value times 2^-120 exactly (subnormal codes become float32 subnormals). The group scale carries the 2^120
-// (scale * 2^120 must stay finite: supports() checks scale < 2^7). Three integer ops per 8 codes and no
-// multiply. Cost of the 2^-120: a group's partial sum of code * x is a float32 subnormal when its real value
-// is below 2^-6 in code units, and then rounds to an absolute 2^-150, i.e. scale * 2^-30 in real units
-// (kernel_consistency_test.cc's bound carries that term). A float16 route (shift by 7, F16C widen; exact,
-// no subnormals) was measured ~20% slower on Zen 4. NaN codes (0x7f/0xff) are not reproduced.
+// value times 2^-120 exactly (subnormal codes become float32 subnormals). Three integer ops per 8 codes and
+// no multiply. The kernels take the activations times 2^32 (kActivationFactor, applied where they are put in
+// kernel order) and the group scale carries the remaining 2^88 (scale(); supports() checks scale < 2^7).
+// Why the 2^32: with codes at 2^-120 alone, a product code * x below 2^-6 in code units is a float32
+// subnormal, and an FMA with a subnormal operand or result takes a microcode assist of ~100 cycles: a matrix
+// with such codes ran 35x slower, and bench-mini's fp8 decode 15% (measured with DAZ/FTZ set, session 14).
+// Times 2^32, a product is subnormal only below 2^-38 in code units. Powers of two are exact, so outside the
+// subnormal range the results are the 2^-120-alone kernel's bits; inside it they are closer to the exact
+// product. Cost: an activation beyond 2^96 (~8e28) overflows. A float16 route (shift by 7, F16C widen;
+// exact, no subnormals) was measured ~20% slower on Zen 4. NaN codes (0x7f/0xff) are not reproduced.
 inline __m256 fp8_lanes(__m128i bytes8) {
   const __m256i v = _mm256_slli_epi32(_mm256_cvtepi8_epi32(bytes8), 20);
   return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(0x87f00000u))));
@@ -142,13 +148,15 @@ struct Fp8Lanes {
   static constexpr int kWide = 32;
   static constexpr bool kPermutes = true;
   static constexpr int kernel_position(int i) { return 8 * (i % 4) + i / 4; }
+  static constexpr float kActivationFactor = 0x1p32f;  // see fp8_lanes
   const Weight* w;
   int64_t group;  // block_cols
   struct Row {
     const uint8_t* p;
     const float* scale_row;
     int64_t block_cols, cols;
-    __m256 scale(int64_t g) const { return _mm256_set1_ps(scale_row[g] * 0x1p120f); }
+    // The factor from group sums of code * x * 2^32 to real units: scale * 2^(120 - 32).
+    __m256 scale(int64_t g) const { return _mm256_set1_ps(scale_row[g] * 0x1p88f); }
     __m256 load8(int64_t c) const { return fp8_lanes(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + c))); }
     void load_wide(int64_t c, __m256* out) const {
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + c));

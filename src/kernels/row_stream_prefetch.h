@@ -1,10 +1,15 @@
-// Decode's software prefetch for the AVX2 matrix kernels (matmul_avx2.cc, int8_activations_avx2.cc).
+// Decode's software prefetch for the matrix kernels (matmul_avx2.cc, int8_activations_avx2.cc,
+// decode_pairs_avx512.cc).
 #pragma once
 #include <immintrin.h>
 
 #include <cstdint>
 
-namespace longcat::avx2 {
+namespace longcat {
+
+// An unnamed namespace in a header, on purpose: each file gets its own copy, compiled for its own ISA. Shared
+// inline functions would let the linker keep an AVX-512 file's copy for the AVX2 callers too.
+namespace {
 
 // Decode's software prefetch: each of a tile's R row streams requests its bytes kAheadBytes / R ahead of where
 // it reads, and near a row's end continues into the same row of the next tile (rows are contiguous, so that
@@ -41,4 +46,6 @@ struct RowStreamPrefetch {
   }
 };
 
-}  // namespace longcat::avx2
+}  // namespace
+
+}  // namespace longcat

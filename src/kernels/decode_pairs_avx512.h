@@ -1,0 +1,35 @@
+// AVX-512 batch-1 decode of block-FP8 weights (decode_pairs_avx512.cc), called from matmul_avx2.cc.
+//
+// Why: on AVX2 an fp8 matrix-vector product is bound by unpacking, not by memory (bench-mini's fp8 decode
+// reached 53-55% of the read bandwidth, against 85-97% for bf16, whose codes need one shift): nine integer
+// operations turn 32 codes into four vectors of floats, then four FMAs. With 512-bit registers the same
+// nine operations and four FMAs serve two rows. As in paired_rows_avx512.h, a register holds two rows' AVX2
+// accumulators side by side (lanes 0-7 the even row's, 8-15 the odd row's), each lane does the AVX2 lane's
+// operations in its order and each half is reduced by the AVX2 tree: the outputs are the AVX2 decode's bits.
+#pragma once
+#include <cstdint>
+
+namespace longcat::avx512 {
+
+// Block-FP8 rows as the AVX2 kernel reads them (weight_lanes_avx2.h Fp8Lanes): row r's codes at
+// codes + r * cols, its scale for column group g at scales[(r / block_rows) * scale_cols + g] (times 2^88:
+// the codes' float32 form leaves out 2^120 and the activations come times 2^32), group g = columns
+// [g * block_cols, (g + 1) * block_cols).
+struct Fp8Rows {
+  const uint8_t* codes;
+  int64_t cols;
+  const float* scales;
+  int64_t scale_cols;
+  int64_t block_rows;
+  int64_t block_cols;
+};
+
+// y[r] = row r . x for r in [r0, r0 + done), where done is the returned count: the even number of rows
+// that fit in [r0, r1). x is in the AVX2 kernel order of fp8 and times 2^32 (kernel_order_x); the caller does the odd last
+// row with the AVX2 kernel.
+int64_t decode_fp8_row_pairs(const Fp8Rows& w, const float* x, int64_t r0, int64_t r1, float* y);
+
+// Row pairs decoded since the program started (tests assert that the AVX-512 path really ran).
+uint64_t fp8_row_pairs_decoded();
+
+}  // namespace longcat::avx512
