@@ -1,4 +1,5 @@
-// AVX-512 batch-1 decode of block-FP8 weights (decode_pairs_avx512.cc), called from matmul_avx2.cc.
+// AVX-512 batch-1 decode of block-FP8 weights and of int4 weights with int8 activations
+// (decode_pairs_avx512.cc), called from matmul_avx2.cc and int8_activations_avx2.cc.
 //
 // Why: on AVX2 an fp8 matrix-vector product is bound by unpacking, not by memory (bench-mini's fp8 decode
 // reached 53-55% of the read bandwidth, against 85-97% for bf16, whose codes need one shift): nine integer
@@ -31,5 +32,32 @@ int64_t decode_fp8_row_pairs(const Fp8Rows& w, const float* x, int64_t r0, int64
 
 // Row pairs decoded since the program started (tests assert that the AVX-512 path really ran).
 uint64_t fp8_row_pairs_decoded();
+
+// int4 rows as int8_activations_avx2.cc reads them (Int4Codes): row r's nibble pairs at codes + r * row_bytes,
+// its scale for group g at scales[r * scale_cols + g], a group of blocks_per_group 32-column blocks.
+struct Int4Rows {
+  const uint8_t* codes;
+  int64_t row_bytes;
+  int64_t cols;
+  const float* scales;
+  int64_t scale_cols;
+  int64_t blocks_per_group;
+};
+
+// One token's activations quantised per 32-column block (int8_activations_avx2.cc QuantizedActivations):
+// block b's 32 codes in Int4Codes' kernel order at codes + 32 b, its scale scales[b], and eight int32 lanes
+// of 8 x (the sum of each lane's four codes) at offsets + 8 b.
+struct Int8Activations {
+  const int8_t* codes;
+  const float* scales;
+  const int32_t* offsets;
+  int64_t blocks;
+};
+
+// As decode_fp8_row_pairs, for int4 rows times int8 activations (the same integer sums and float folds as the
+// AVX2 kernel, so its bits); the caller does the odd last row.
+int64_t decode_int4_row_pairs(const Int4Rows& w, const Int8Activations& x, int64_t r0, int64_t r1, float* y);
+
+uint64_t int4_row_pairs_decoded();
 
 }  // namespace longcat::avx512

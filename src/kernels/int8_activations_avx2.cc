@@ -24,6 +24,8 @@
 #include <optional>
 #include <vector>
 
+#include "kernels/cpu_features.h"
+#include "kernels/decode_pairs_avx512.h"
 #include "kernels/matmul.h"
 #include "kernels/row_stream_prefetch.h"
 #include "kernels/weight_lanes_avx2.h"
@@ -222,6 +224,20 @@ template <class Codes>
 void run(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool) {
   const QuantizedActivations xq = quantize_activations(x, n, w.cols, Codes::kEvenOdd, Codes::kOffset);
   const int64_t block = rows_per_cache_block(w);
+  if constexpr (Codes::kOffset) {
+    // int4 decode: two rows per 512-bit register, the same bits (decode_pairs_avx512.h); an odd last row here.
+    if (n == 1 && use_avx512_kernels()) {
+      const avx512::Int4Rows rows{static_cast<const uint8_t*>(w.data), static_cast<int64_t>(w.row_stride_bytes()), w.cols,
+                                  w.group_scale, w.scale_cols(), w.group_size / kBlock};
+      const avx512::Int8Activations token{xq.codes, xq.scales, xq.offsets, xq.blocks};
+      pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t begin, size_t end) {
+        for (int64_t r = static_cast<int64_t>(begin) + avx512::decode_int4_row_pairs(rows, token, begin, end, y);
+             r < static_cast<int64_t>(end); ++r)
+          tile<Codes, 1, 1>(w, r, xq, 0, y);
+      }, 16);
+      return;
+    }
+  }
   pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t begin, size_t end) {
     for (int64_t b0 = begin; b0 < static_cast<int64_t>(end); b0 += block) {
       const int64_t b1 = std::min<int64_t>(end, b0 + block);

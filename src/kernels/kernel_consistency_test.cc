@@ -273,6 +273,45 @@ TEST(KernelConsistency, Avx512Fp8DecodeEqualsAvx2DecodeBitwise) {
   std::printf("%d AVX-512 vs AVX2 fp8 decode cases, bitwise equal\n", compared);
 }
 
+// The AVX-512 int4 x int8-activation decode (kernels/decode_pairs_avx512.h) against the AVX2 one: the same
+// bits for every group that takes the int8-activation route and every shape (odd rows, partial last blocks,
+// odd column counts), on 1 and 2 threads; and the AVX-512 path really ran.
+TEST(KernelConsistency, Avx512Int4DecodeEqualsAvx2DecodeBitwise) {
+  if (!use_avx512_kernels())
+    GTEST_SKIP() << "this CPU has no AVX-512 F/DQ/VL/BW (or LONGCAT_ISA=avx2): the AVX2 decode is the only one";
+  struct AllowAvx512Again {
+    ~AllowAvx512Again() { allow_avx512_kernels(true); }
+  } restore;
+  ThreadPool one(1), two(2);
+  int compared = 0;
+  std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
+  shapes.push_back({67, 2048});  // eight-row tiles with the prefetch
+  shapes.push_back({10, 2049});  // an odd column count: a half-used last byte
+  for (int group : {32, 64, 128}) {
+    for (const auto& s : shapes) {
+      OwnedWeight w = make_weight({WeightFormat::INT4, group}, s, 991 + s.rows + s.cols);
+      ASSERT_TRUE(avx2::uses_int8_activations(w.weight));
+      TestRng rng{static_cast<uint64_t>(s.rows * 5 + s.cols)};
+      std::vector<float> x = rng.vec(s.cols), want(s.rows), got1(s.rows), got2(s.rows);
+      allow_avx512_kernels(false);
+      avx2::matmul(w.weight, x.data(), 1, want.data(), two);
+      allow_avx512_kernels(true);
+      const std::string what = "int4/" + std::to_string(group) + " " + std::to_string(s.rows) + "x" + std::to_string(s.cols);
+      const uint64_t before = avx512::int4_row_pairs_decoded();
+      avx2::matmul(w.weight, x.data(), 1, got1.data(), one);
+      const uint64_t middle = avx512::int4_row_pairs_decoded();
+      avx2::matmul(w.weight, x.data(), 1, got2.data(), two);
+      ASSERT_EQ(middle - before, static_cast<uint64_t>(s.rows / 2)) << what << ", 1 thread";
+      ASSERT_GE(avx512::int4_row_pairs_decoded() - middle + 1, static_cast<uint64_t>(s.rows / 2)) << what << ", 2 threads";
+      ASSERT_EQ(0, std::memcmp(want.data(), got1.data(), 4 * want.size())) << what << ", 1 thread";
+      ASSERT_EQ(0, std::memcmp(want.data(), got2.data(), 4 * want.size())) << what << ", 2 threads";
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 3 * 10);
+  std::printf("%d AVX-512 vs AVX2 int4 decode cases, bitwise equal\n", compared);
+}
+
 // Quantisation error of each format against the float32 weights it came from, within the format's step.
 TEST(KernelConsistency, QuantisationErrorWithinFormatStep) {
   const Shape s{37, 300};
