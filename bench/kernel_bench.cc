@@ -49,7 +49,8 @@ double probe_bytes_per_second() {
 
 using Kernel = void (*)(const Weight&, const float*, int64_t, float*, ThreadPool&);
 Kernel kernel_of(int k) { return k == 0 ? avx2::matmul : generic::matmul; }
-const char* kernel_name(int k) { return k == 0 ? "avx2" : "generic"; }
+// "avx2+avx512" where the AVX2 kernels hand decode and prefill to their AVX-512 forms (the same bits).
+const char* kernel_name(int k) { return k != 0 ? "generic" : use_avx512_kernels() ? "avx2+avx512" : "avx2"; }
 
 // A weight of `rows` x `cols` in format index `f`, kept across benchmark runs.
 const OwnedWeight& weight_of(int f, int64_t rows, int64_t cols) {
@@ -126,7 +127,7 @@ void BM_MatVecInterleaved(benchmark::State& state) {
   const double passes = static_cast<double>(state.iterations()) * rounds;
   const double probe_rate = passes * static_cast<double>(probe_floats * sizeof(float)) / probe_time;
   const double matvec_rate = passes * static_cast<double>(w.bytes()) / matvec_time;
-  state.SetLabel(std::string("avx2 ") + weight_format_name(w.format) + " n=1, probe alternated");
+  state.SetLabel(std::string(kernel_name(0)) + " " + weight_format_name(w.format) + " n=1, probe alternated");
   state.counters["of_probe"] = matvec_rate / probe_rate;
   state.counters["matvec_GBps"] = matvec_rate * 1e-9;
   state.counters["probe_GBps"] = probe_rate * 1e-9;
@@ -162,7 +163,7 @@ void BM_MatVecChain(benchmark::State& state) {
     for (const auto& w : *chain) avx2::matmul(w.weight, x.data(), 1, y.data(), ThreadPool::global());
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetLabel(std::string("avx2 ") + weight_format_name(kFormats[f]) + " x" + std::to_string(count));
+  state.SetLabel(std::string(kernel_name(0)) + " " + weight_format_name(kFormats[f]) + " x" + std::to_string(count));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
   state.counters["of_probe"] = benchmark::Counter(static_cast<double>(bytes) / probe,
                                                   benchmark::Counter::kIsIterationInvariantRate);
@@ -185,7 +186,7 @@ void BM_MatVecCompute(benchmark::State& state) {
     avx2::matmul(w, x.data(), 1, y.data(), one);
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetLabel(std::string("avx2 ") + weight_format_name(w.format) + " 1 thread, in cache");
+  state.SetLabel(std::string(kernel_name(0)) + " " + weight_format_name(w.format) + " 1 thread, in cache");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.bytes()));
 }
 BENCHMARK(BM_MatVecCompute)->DenseRange(0, 5)->Unit(benchmark::kMicrosecond);
