@@ -14,6 +14,8 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include "kernels/reduce_tree.h"  // reduce8: the AVX2 kernels' tree, its own copy in this file
+
 #include <cstdint>
 
 #include "kernels/attention_ops.h"
@@ -21,14 +23,6 @@
 namespace longcat::avx512 {
 
 namespace {
-
-// weight_lanes_avx2.h's reduce8, instruction for instruction.
-inline float reduce8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 inline __mmask8 mask8(int64_t count) { return static_cast<__mmask8>((1u << count) - 1); }
 

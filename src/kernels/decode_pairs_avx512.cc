@@ -9,6 +9,8 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include "kernels/reduce_tree.h"  // reduce8: the AVX2 kernels' tree, its own copy in this file
+
 #include <cstring>
 
 #include "kernels/row_stream_prefetch.h"  // its own copy per file (an unnamed namespace)
@@ -16,14 +18,6 @@
 namespace longcat::avx512 {
 
 namespace {
-
-// weight_lanes_avx2.h's reduce8, instruction for instruction.
-inline float reduce8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // Both halves of a register: the even row's eight lanes, then the odd row's.
 inline __m512 halves(__m256 even, __m256 odd) { return _mm512_insertf32x8(_mm512_castps256_ps512(even), odd, 1); }

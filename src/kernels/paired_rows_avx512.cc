@@ -11,18 +11,11 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include "kernels/reduce_tree.h"  // reduce8: the AVX2 kernels' tree, its own copy in this file
+
 namespace longcat::avx512 {
 
 namespace {
-
-// The AVX2 kernel's reduction tree (weight_lanes_avx2.h reduce8): ((l0 + l4) + (l2 + l6)) + ((l1 + l5) +
-// (l3 + l7)), with the same instructions so the same roundings.
-inline float reduce8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 

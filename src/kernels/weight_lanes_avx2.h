@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "io/dtype.h"
+#include "kernels/reduce_tree.h"  // reduce8
 #include "kernels/weight.h"
 
 namespace longcat::avx2 {
@@ -26,14 +27,6 @@ constexpr int64_t kNoGroups = int64_t{1} << 40;
 
 inline __m256i lanes_below(int64_t count) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-// The sum of a vector's lanes by one fixed tree: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
-inline float reduce8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));  // l0+l4 l1+l5 l2+l6 l3+l7
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
 }
 
 // The last partial vector of an unscaled 16-bit row through the scalar reference (one per row at most).
