@@ -198,15 +198,22 @@ TEST(KernelConsistency, ThreadCountDoesNotChangeBits) {
   }
 }
 
+namespace {
+
+// Tests that turn the AVX-512 kernels off and on leave them on, whatever fails.
+struct AllowAvx512Again {
+  ~AllowAvx512Again() { allow_avx512_kernels(true); }
+};
+
+}  // namespace
+
 // The AVX-512 prefill sweep (kernels/paired_rows_avx512.h) against the AVX2 one: the same bits for every
 // format and shape (odd row counts leave half a register pair unused, tails of 1..7 columns), token counts
 // with every remainder of the 6-token tile, on 1 and 2 threads; and the AVX-512 path really ran.
 TEST(KernelConsistency, Avx512PrefillEqualsAvx2PrefillBitwise) {
   if (!use_avx512_kernels())
     GTEST_SKIP() << "this CPU has no AVX-512 F/DQ/VL/BW (or LONGCAT_ISA=avx2): the AVX2 prefill is the only one";
-  struct AllowAvx512Again {
-    ~AllowAvx512Again() { allow_avx512_kernels(true); }
-  } restore;
+  AllowAvx512Again restore;
   ThreadPool one(1), two(2);
   int compared = 0;
   for (const auto& f : kFormats)
@@ -233,16 +240,37 @@ TEST(KernelConsistency, Avx512PrefillEqualsAvx2PrefillBitwise) {
   std::printf("%d AVX-512 vs AVX2 prefill cases, bitwise equal\n", compared);
 }
 
-// The AVX-512 fp8 decode (kernels/decode_pairs_avx512.h) against the AVX2 one: the same bits for every fp8
-// block size and shape (odd row counts, where the AVX2 kernel does the last row; tails of 1..7 columns; groups
-// that mix wide and 8-column loads), on 1 and 2 threads; and the AVX-512 path really ran.
+namespace {
+
+// One batch-1 product of w on the AVX-512 decode (1 and 2 threads) against the AVX2 one: bitwise equal, and
+// `pairs_decoded` (the kernel's counter) shows the AVX-512 kernel did every row pair on 1 thread and, on 2,
+// all but at most one (a range with an odd row count leaves its last row to the AVX2 kernel).
+void expect_avx512_decode_bitwise(const Weight& w, uint64_t (*pairs_decoded)(), uint64_t seed, const std::string& what) {
+  ThreadPool one(1), two(2);
+  TestRng rng{seed};
+  std::vector<float> x = rng.vec(w.cols), want(w.rows), got1(w.rows), got2(w.rows);
+  allow_avx512_kernels(false);
+  avx2::matmul(w, x.data(), 1, want.data(), two);
+  allow_avx512_kernels(true);
+  const uint64_t before = pairs_decoded();
+  avx2::matmul(w, x.data(), 1, got1.data(), one);
+  const uint64_t middle = pairs_decoded();
+  avx2::matmul(w, x.data(), 1, got2.data(), two);
+  ASSERT_EQ(middle - before, static_cast<uint64_t>(w.rows / 2)) << what << ", 1 thread";
+  ASSERT_GE(pairs_decoded() - middle + 1, static_cast<uint64_t>(w.rows / 2)) << what << ", 2 threads";
+  ASSERT_EQ(0, std::memcmp(want.data(), got1.data(), 4 * want.size())) << what << ", 1 thread";
+  ASSERT_EQ(0, std::memcmp(want.data(), got2.data(), 4 * want.size())) << what << ", 2 threads";
+}
+
+}  // namespace
+
+// The AVX-512 fp8 decode (kernels/decode_pairs_avx512.h) against the AVX2 one: every fp8 block size and shape
+// (odd row counts, where the AVX2 kernel does the last row; tails of 1..7 columns; groups that mix wide and
+// 8-column loads).
 TEST(KernelConsistency, Avx512Fp8DecodeEqualsAvx2DecodeBitwise) {
   if (!use_avx512_kernels())
     GTEST_SKIP() << "this CPU has no AVX-512 F/DQ/VL/BW (or LONGCAT_ISA=avx2): the AVX2 decode is the only one";
-  struct AllowAvx512Again {
-    ~AllowAvx512Again() { allow_avx512_kernels(true); }
-  } restore;
-  ThreadPool one(1), two(2);
+  AllowAvx512Again restore;
   int compared = 0;
   std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
   shapes.push_back({67, 2048});  // eight-row tiles with the prefetch, over several 128-column blocks
@@ -251,21 +279,9 @@ TEST(KernelConsistency, Avx512Fp8DecodeEqualsAvx2DecodeBitwise) {
     for (const auto& s : shapes) {
       OwnedWeight w = make_weight(f, s, 777 + s.rows + s.cols);
       if (!avx2::supports(w.weight)) continue;
-      TestRng rng{static_cast<uint64_t>(s.rows * 3 + s.cols)};
-      std::vector<float> x = rng.vec(s.cols), want(s.rows), got1(s.rows), got2(s.rows);
-      allow_avx512_kernels(false);
-      avx2::matmul(w.weight, x.data(), 1, want.data(), two);
-      allow_avx512_kernels(true);
-      const std::string what = f.name() + " " + std::to_string(s.rows) + "x" + std::to_string(s.cols);
-      // Pairs the AVX-512 kernel did: every one on 1 thread; on 2, one fewer where a range is odd.
-      const uint64_t before = avx512::fp8_row_pairs_decoded();
-      avx2::matmul(w.weight, x.data(), 1, got1.data(), one);
-      const uint64_t middle = avx512::fp8_row_pairs_decoded();
-      avx2::matmul(w.weight, x.data(), 1, got2.data(), two);
-      ASSERT_EQ(middle - before, static_cast<uint64_t>(s.rows / 2)) << what << ", 1 thread";
-      ASSERT_GE(avx512::fp8_row_pairs_decoded() - middle + 1, static_cast<uint64_t>(s.rows / 2)) << what << ", 2 threads";
-      ASSERT_EQ(0, std::memcmp(want.data(), got1.data(), 4 * want.size())) << what << ", 1 thread";
-      ASSERT_EQ(0, std::memcmp(want.data(), got2.data(), 4 * want.size())) << what << ", 2 threads";
+      expect_avx512_decode_bitwise(w.weight, avx512::fp8_row_pairs_decoded, s.rows * 3 + s.cols,
+                                   f.name() + " " + std::to_string(s.rows) + "x" + std::to_string(s.cols));
+      if (HasFatalFailure()) return;
       ++compared;
     }
   }
@@ -273,41 +289,25 @@ TEST(KernelConsistency, Avx512Fp8DecodeEqualsAvx2DecodeBitwise) {
   std::printf("%d AVX-512 vs AVX2 fp8 decode cases, bitwise equal\n", compared);
 }
 
-// The AVX-512 int4 x int8-activation decode (kernels/decode_pairs_avx512.h) against the AVX2 one: the same
-// bits for every group that takes the int8-activation route and every shape (odd rows, partial last blocks,
-// odd column counts), on 1 and 2 threads; and the AVX-512 path really ran.
+// The AVX-512 int4 x int8-activation decode against the AVX2 one: every group that takes the int8-activation
+// route and every shape (odd rows, partial last blocks, odd column counts).
 TEST(KernelConsistency, Avx512Int4DecodeEqualsAvx2DecodeBitwise) {
   if (!use_avx512_kernels())
     GTEST_SKIP() << "this CPU has no AVX-512 F/DQ/VL/BW (or LONGCAT_ISA=avx2): the AVX2 decode is the only one";
-  struct AllowAvx512Again {
-    ~AllowAvx512Again() { allow_avx512_kernels(true); }
-  } restore;
-  ThreadPool one(1), two(2);
+  AllowAvx512Again restore;
   int compared = 0;
   std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
   shapes.push_back({67, 2048});  // eight-row tiles with the prefetch
   shapes.push_back({10, 2049});  // an odd column count: a half-used last byte
-  for (int group : {32, 64, 128}) {
+  for (int group : {32, 64, 128})
     for (const auto& s : shapes) {
       OwnedWeight w = make_weight({WeightFormat::INT4, group}, s, 991 + s.rows + s.cols);
       ASSERT_TRUE(avx2::uses_int8_activations(w.weight));
-      TestRng rng{static_cast<uint64_t>(s.rows * 5 + s.cols)};
-      std::vector<float> x = rng.vec(s.cols), want(s.rows), got1(s.rows), got2(s.rows);
-      allow_avx512_kernels(false);
-      avx2::matmul(w.weight, x.data(), 1, want.data(), two);
-      allow_avx512_kernels(true);
-      const std::string what = "int4/" + std::to_string(group) + " " + std::to_string(s.rows) + "x" + std::to_string(s.cols);
-      const uint64_t before = avx512::int4_row_pairs_decoded();
-      avx2::matmul(w.weight, x.data(), 1, got1.data(), one);
-      const uint64_t middle = avx512::int4_row_pairs_decoded();
-      avx2::matmul(w.weight, x.data(), 1, got2.data(), two);
-      ASSERT_EQ(middle - before, static_cast<uint64_t>(s.rows / 2)) << what << ", 1 thread";
-      ASSERT_GE(avx512::int4_row_pairs_decoded() - middle + 1, static_cast<uint64_t>(s.rows / 2)) << what << ", 2 threads";
-      ASSERT_EQ(0, std::memcmp(want.data(), got1.data(), 4 * want.size())) << what << ", 1 thread";
-      ASSERT_EQ(0, std::memcmp(want.data(), got2.data(), 4 * want.size())) << what << ", 2 threads";
+      expect_avx512_decode_bitwise(w.weight, avx512::int4_row_pairs_decoded, s.rows * 5 + s.cols,
+                                   "int4/" + std::to_string(group) + " " + std::to_string(s.rows) + "x" + std::to_string(s.cols));
+      if (HasFatalFailure()) return;
       ++compared;
     }
-  }
   EXPECT_EQ(compared, 3 * 10);
   std::printf("%d AVX-512 vs AVX2 int4 decode cases, bitwise equal\n", compared);
 }
