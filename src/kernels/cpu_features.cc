@@ -17,6 +17,11 @@ bool cpu_has_avx512_core() {
          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 }
 
+bool cpu_has_avx512_vnni() {
+  __builtin_cpu_init();
+  return cpu_has_avx512_core() && __builtin_cpu_supports("avx512vnni");
+}
+
 bool use_avx2_kernels() {
   static const bool use = [] {
     const char* isa = std::getenv("LONGCAT_ISA");
@@ -27,7 +32,7 @@ bool use_avx2_kernels() {
 }
 
 namespace {
-std::atomic<bool> avx512_allowed{true};
+std::atomic<bool> avx512_allowed{true}, avx512_vnni_allowed{true};
 }
 
 bool use_avx512_kernels() {
@@ -40,5 +45,16 @@ bool use_avx512_kernels() {
 }
 
 void allow_avx512_kernels(bool allowed) { avx512_allowed.store(allowed, std::memory_order_relaxed); }
+
+bool use_avx512_vnni_kernels() {
+  static const bool available = [] {
+    const char* isa = std::getenv("LONGCAT_ISA");
+    if (isa && std::strcmp(isa, "avx512") == 0) return false;
+    return cpu_has_avx512_vnni();
+  }();
+  return use_avx512_kernels() && available && avx512_vnni_allowed.load(std::memory_order_relaxed);
+}
+
+void allow_avx512_vnni_kernels(bool allowed) { avx512_vnni_allowed.store(allowed, std::memory_order_relaxed); }
 
 }  // namespace longcat

@@ -60,4 +60,10 @@ int64_t decode_int4_row_pairs(const Int4Rows& w, const Int8Activations& x, int64
 
 uint64_t int4_row_pairs_decoded();
 
+// The same with AVX-512 VNNI (int4_decode_avx512vnni.cc: the integer sums in one instruction), the same bits;
+// only where use_avx512_vnni_kernels().
+int64_t decode_int4_row_pairs_vnni(const Int4Rows& w, const Int8Activations& x, int64_t r0, int64_t r1, float* y);
+
+uint64_t int4_row_pairs_decoded_vnni();
+
 }  // namespace longcat::avx512

@@ -231,8 +231,9 @@ void run(const Weight& w, const float* x, int64_t n, float* y, ThreadPool& pool)
                                   w.group_scale, w.scale_cols(), w.group_size / kBlock};
       const avx512::Int8Activations token{xq.codes, xq.scales, xq.offsets, xq.blocks};
       pool.parallel_for(static_cast<size_t>(w.rows), [&](size_t begin, size_t end) {
-        for (int64_t r = static_cast<int64_t>(begin) + avx512::decode_int4_row_pairs(rows, token, begin, end, y);
-             r < static_cast<int64_t>(end); ++r)
+        const int64_t done = use_avx512_vnni_kernels() ? avx512::decode_int4_row_pairs_vnni(rows, token, begin, end, y)
+                                                       : avx512::decode_int4_row_pairs(rows, token, begin, end, y);
+        for (int64_t r = static_cast<int64_t>(begin) + done; r < static_cast<int64_t>(end); ++r)
           tile<Codes, 1, 1>(w, r, xq, 0, y);
       }, 16);
       return;

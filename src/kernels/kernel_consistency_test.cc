@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -202,7 +203,10 @@ namespace {
 
 // Tests that turn the AVX-512 kernels off and on leave them on, whatever fails.
 struct AllowAvx512Again {
-  ~AllowAvx512Again() { allow_avx512_kernels(true); }
+  ~AllowAvx512Again() {
+    allow_avx512_kernels(true);
+    allow_avx512_vnni_kernels(true);
+  }
 };
 
 }  // namespace
@@ -289,8 +293,9 @@ TEST(KernelConsistency, Avx512Fp8DecodeEqualsAvx2DecodeBitwise) {
   std::printf("%d AVX-512 vs AVX2 fp8 decode cases, bitwise equal\n", compared);
 }
 
-// The AVX-512 int4 x int8-activation decode against the AVX2 one: every group that takes the int8-activation
-// route and every shape (odd rows, partial last blocks, odd column counts).
+// The AVX-512 int4 x int8-activation decode against the AVX2 one, without and (where the CPU has it) with
+// VNNI: every group that takes the int8-activation route and every shape (odd rows, partial last blocks, odd
+// column counts).
 TEST(KernelConsistency, Avx512Int4DecodeEqualsAvx2DecodeBitwise) {
   if (!use_avx512_kernels())
     GTEST_SKIP() << "this CPU has no AVX-512 F/DQ/VL/BW (or LONGCAT_ISA=avx2): the AVX2 decode is the only one";
@@ -299,17 +304,28 @@ TEST(KernelConsistency, Avx512Int4DecodeEqualsAvx2DecodeBitwise) {
   std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
   shapes.push_back({67, 2048});  // eight-row tiles with the prefetch
   shapes.push_back({10, 2049});  // an odd column count: a half-used last byte
+  int compared_vnni = 0;
   for (int group : {32, 64, 128})
     for (const auto& s : shapes) {
       OwnedWeight w = make_weight({WeightFormat::INT4, group}, s, 991 + s.rows + s.cols);
       ASSERT_TRUE(avx2::uses_int8_activations(w.weight));
-      expect_avx512_decode_bitwise(w.weight, avx512::int4_row_pairs_decoded, s.rows * 5 + s.cols,
-                                   "int4/" + std::to_string(group) + " " + std::to_string(s.rows) + "x" + std::to_string(s.cols));
+      const std::string what = "int4/" + std::to_string(group) + " " + std::to_string(s.rows) + "x" + std::to_string(s.cols);
+      allow_avx512_vnni_kernels(false);
+      expect_avx512_decode_bitwise(w.weight, avx512::int4_row_pairs_decoded, s.rows * 5 + s.cols, what);
+      allow_avx512_vnni_kernels(true);
       if (HasFatalFailure()) return;
       ++compared;
+      if (!use_avx512_vnni_kernels()) continue;
+      expect_avx512_decode_bitwise(w.weight, avx512::int4_row_pairs_decoded_vnni, s.rows * 5 + s.cols, what + " VNNI");
+      if (HasFatalFailure()) return;
+      ++compared_vnni;
     }
   EXPECT_EQ(compared, 3 * 10);
-  std::printf("%d AVX-512 vs AVX2 int4 decode cases, bitwise equal\n", compared);
+  if (cpu_has_avx512_vnni() && std::getenv("LONGCAT_ISA") == nullptr) {
+    EXPECT_EQ(compared_vnni, 3 * 10);
+  }
+  std::printf("%d AVX-512 and %d AVX-512 VNNI vs AVX2 int4 decode cases, bitwise equal%s\n", compared, compared_vnni,
+              use_avx512_vnni_kernels() ? "" : " (no VNNI on this CPU)");
 }
 
 // Quantisation error of each format against the float32 weights it came from, within the format's step.
