@@ -2,6 +2,8 @@
 
 #include "kernels/cpu_features.h"
 
+#include <cmath>
+
 namespace longcat {
 
 namespace generic {
@@ -12,6 +14,21 @@ void accumulate_lanes(const float* a, const float* b, int64_t n, float (&lanes)[
   for (int64_t i = 0; i < n; ++i) lanes[i % 8] += a[i] * b[i];
 }
 }  // namespace
+
+void attention_softmax(float* row, int64_t n, float scale) {
+  float m = -INFINITY;
+  for (int64_t k = 0; k < n; ++k) {
+    row[k] *= scale;
+    m = std::isnan(row[k]) || std::isnan(m) ? NAN : std::fmax(m, row[k]);
+  }
+  float sum = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    row[k] = std::exp(row[k] - m);
+    sum += row[k];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t k = 0; k < n; ++k) row[k] *= inv;
+}
 
 void attention_scores(const float* q_latent, int64_t q_latent_stride, const float* q_rope, int64_t q_rope_stride,
                       int64_t heads, const float* const* latent, const float* const* rope_keys, int64_t keys,
@@ -48,6 +65,11 @@ void attention_scores(const float* q_latent, int64_t q_latent_stride, const floa
   (fast ? avx2::attention_scores : generic::attention_scores)(q_latent, q_latent_stride, q_rope, q_rope_stride,
                                                                 heads, latent, rope_keys, keys, kvr, rope, scores,
                                                                 ld_scores);
+}
+
+void attention_softmax(float* row, int64_t n, float scale) {
+  static const bool fast = use_avx2_kernels();
+  (fast ? avx2::attention_softmax : generic::attention_softmax)(row, n, scale);
 }
 
 void attention_context(const float* p, int64_t ld_p, int64_t heads, const float* const* latent, int64_t keys,

@@ -22,7 +22,15 @@ void attention_scores(const float* q_latent, int64_t q_latent_stride, const floa
 void attention_context(const float* p, int64_t ld_p, int64_t heads, const float* const* latent, int64_t keys,
                        int64_t kvr, float* context, int64_t ld_context);
 
+// row[k] = softmax over k < n of scale * row[k], in place: the attention probabilities of one head. AVX2: the
+// maximum, then exp(scale * x - max) by a polynomial on eight lanes (within 2 ulp of the exact exponential,
+// attention_ops_test.cc), summed in eight lanes reduced by the fixed tree, then one multiply by 1 / sum.
+// Generic: std::exp and a serial sum. A NaN score makes the whole row NaN. (It replaced a scalar std::exp
+// softmax that took ~4% of bench-mini's prefill.)
+void attention_softmax(float* row, int64_t n, float scale);
+
 namespace generic {
+void attention_softmax(float* row, int64_t n, float scale);
 void attention_scores(const float* q_latent, int64_t q_latent_stride, const float* q_rope, int64_t q_rope_stride,
                       int64_t heads, const float* const* latent, const float* const* rope_keys, int64_t keys,
                       int64_t kvr, int64_t rope, float* scores, int64_t ld_scores);
@@ -30,6 +38,7 @@ void attention_context(const float* p, int64_t ld_p, int64_t heads, const float*
                        int64_t kvr, float* context, int64_t ld_context);
 }  // namespace generic
 namespace avx2 {
+void attention_softmax(float* row, int64_t n, float scale);
 void attention_scores(const float* q_latent, int64_t q_latent_stride, const float* q_rope, int64_t q_rope_stride,
                       int64_t heads, const float* const* latent, const float* const* rope_keys, int64_t keys,
                       int64_t kvr, int64_t rope, float* scores, int64_t ld_scores);

@@ -1,6 +1,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/attention_ops.h"
 #include "kernels/weight_lanes_avx2.h"  // lanes_below, reduce8
@@ -103,6 +104,73 @@ void context_heads(const float* p, int64_t ld_p, const float* const* latent, int
 }
 
 }  // namespace
+
+namespace {
+
+// exp(x) on eight lanes: x = n ln2 + r with |r| <= ln2 / 2 (ln2 in two parts, so r is exact to a few ulp), e^r
+// by a degree-6 polynomial (Taylor coefficients, which at |r| <= 0.35 leave ~2^-26 of truncation), times 2^n
+// built in the exponent bits. Inputs below -87 (e^x under 2^-125) give 0 instead of a subnormal; NaN stays
+// NaN (max and min return their second operand for a NaN). Softmax feeds it x - max <= 0 only.
+inline __m256 exp8(__m256 x) {
+  const __m256 lowest = _mm256_set1_ps(-87.0f);
+  const __m256 below = _mm256_cmp_ps(x, lowest, _CMP_LT_OQ);
+  x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(lowest, x));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  // ln2's high part: exact products
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);       // and its low part
+  __m256 p = _mm256_set1_ps(1.0f / 720);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(below, _mm256_mul_ps(p, _mm256_castsi256_ps(scale)));
+}
+
+}  // namespace
+
+void attention_softmax(float* row, int64_t n, float scale) {
+  const __m256 s = _mm256_set1_ps(scale);
+  // The maximum (any order gives it exactly) and whether a NaN is present.
+  __m256 m8 = _mm256_set1_ps(-INFINITY), nan8 = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(row + k), s);
+    _mm256_storeu_ps(row + k, v);
+    m8 = _mm256_max_ps(m8, v);
+    nan8 = _mm256_or_ps(nan8, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, m8);
+  float m = -INFINITY;
+  for (float l : lanes) m = l > m ? l : m;
+  bool nan = _mm256_movemask_ps(nan8) != 0;
+  for (; k < n; ++k) {
+    row[k] *= scale;
+    nan = nan || row[k] != row[k];
+    m = row[k] > m ? row[k] : m;
+  }
+  if (nan) m = NAN;  // every exp, so every probability, NaN
+  const __m256 m_v = _mm256_set1_ps(m);
+  __m256 sum8 = _mm256_setzero_ps();
+  for (k = 0; k + 8 <= n; k += 8) {
+    const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(row + k), m_v));
+    _mm256_storeu_ps(row + k, e);
+    sum8 = _mm256_add_ps(sum8, e);
+  }
+  if (k < n) {  // the tail through the same lanes, zero beyond the row
+    const __m256i mask = lanes_below(n - k);
+    const __m256 e = _mm256_and_ps(exp8(_mm256_sub_ps(_mm256_maskload_ps(row + k, mask), m_v)), _mm256_castsi256_ps(mask));
+    _mm256_maskstore_ps(row + k, mask, e);
+    sum8 = _mm256_add_ps(sum8, e);
+  }
+  const __m256 inv = _mm256_set1_ps(1.0f / reduce8(sum8));
+  for (k = 0; k + 8 <= n; k += 8) _mm256_storeu_ps(row + k, _mm256_mul_ps(_mm256_loadu_ps(row + k), inv));
+  for (; k < n; ++k) row[k] *= _mm256_cvtss_f32(inv);
+}
 
 void attention_scores(const float* q_latent, int64_t q_latent_stride, const float* q_rope, int64_t q_rope_stride,
                       int64_t heads, const float* const* latent, const float* const* rope_keys, int64_t keys,

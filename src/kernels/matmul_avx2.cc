@@ -288,11 +288,15 @@ void prefill_paired(const Weight& w, const Lanes& lanes, const float* x, int64_t
           const auto row = lanes.row(b0 + i);
           for (int64_t g = 0; g < groups; ++g) scales[i * groups + g] = _mm256_cvtss_f32(row.scale(g));
         }
-      const avx512::PairedBlock paired{buffer, ld, nb, cols, Lanes::kScaled ? scales.data() : nullptr, groups,
-                                       lanes.group};
+      avx512::PairedBlock paired{buffer, ld, nb, cols, Lanes::kScaled ? scales.data() : nullptr, groups, lanes.group};
+      if (b0 + nb < static_cast<int64_t>(end)) {  // this claim's next block
+        const int64_t row_bytes = static_cast<int64_t>(w.row_stride_bytes());
+        paired.next_codes = static_cast<const char*>(w.data) + (b0 + nb) * row_bytes;
+        paired.next_bytes = std::min<int64_t>(block, end - b0 - nb) * row_bytes;
+      }
       avx512::sweep_paired_block(paired, xk, ldx, n, y + b0, rows);
     }
-  }, static_cast<size_t>(block));
+  }, static_cast<size_t>(2 * block));  // two blocks per claim: the second one's bytes come while the first is swept
 }
 
 template <class Lanes>

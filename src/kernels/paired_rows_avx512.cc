@@ -91,8 +91,19 @@ void pair_sweep(const PairedBlock& b, const float* x, int64_t ldx, float* y, int
 // 4 x 3 measured 29% slower (fp8, 4096 x 2048 x 512: 54 vs 76 GFLOP/s).
 template <int P, int T>
 void token_sweep(const PairedBlock& b, const float* x, int64_t ldx, int64_t n, float* y, int64_t ldy) {
+  // The next block's bytes, one share after each token group (a burst of all of them would stall the loads).
+  const int64_t token_groups = (n + T - 1) / T;
+  const int64_t share = ((b.next_bytes + token_groups - 1) / token_groups + 63) & ~int64_t{63};
+  int64_t requested = 0;
+  auto request_share = [&] {
+    for (const int64_t end = requested + share; requested < end && requested < b.next_bytes; requested += 64)
+      _mm_prefetch(b.next_codes + requested, _MM_HINT_T1);
+  };
   int64_t t = 0;
-  for (; t + T <= n; t += T) pair_sweep<P, T>(b, x + t * ldx, ldx, y + t * ldy, ldy);
+  for (; t + T <= n; t += T) {
+    pair_sweep<P, T>(b, x + t * ldx, ldx, y + t * ldy, ldy);
+    request_share();
+  }
   const float* xr = x + t * ldx;
   float* yr = y + t * ldy;
   switch (n - t) {

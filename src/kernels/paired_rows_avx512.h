@@ -23,6 +23,11 @@ struct PairedBlock {
   const float* scales;
   int64_t groups;
   int64_t group;
+  // The weight bytes the caller converts next (null: none), requested into L2 a share at a time while this
+  // block is swept: converting a block otherwise waits on DRAM row by row (the load stalls took ~6% of
+  // bench-mini's prefill). Only when they arrive changes, never a result.
+  const char* next_codes = nullptr;
+  int64_t next_bytes = 0;
 };
 
 // y[t * ldy + i] = row i of the block . x[t * ldx ...] for t < n (x in the weight's kernel order).

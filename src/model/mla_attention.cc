@@ -113,11 +113,7 @@ void mla_attention(const ModelConfig& cfg, const MlaWeights& w, const float* x, 
       }
       attention_scores(&q_latent[(s * n + h0) * kvr], kvr, &q[s * n * qk + h0 * qk + nope], qk, heads, latent,
                        rope_keys, visible, kvr, rope, scores, visible);
-      for (int64_t h = 0; h < heads; ++h) {
-        float* row = scores + h * visible;
-        for (int64_t k = 0; k < visible; ++k) row[k] *= softmax_scale;
-        softmax(row, visible);
-      }
+      for (int64_t h = 0; h < heads; ++h) attention_softmax(scores + h * visible, visible, softmax_scale);
       attention_context(scores, visible, heads, latent, visible, kvr, &context[(s * n + h0) * kvr], kvr);
     }
   });
