@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/attention_ops.h"
+#include "kernels/exp_avx2.h"
 #include "kernels/weight_lanes_avx2.h"  // lanes_below, reduce8
 
 namespace longcat::avx2 {
@@ -101,33 +102,6 @@ void context_heads(const float* p, int64_t ld_p, const float* const* latent, int
   int64_t c = 0;
   for (; c + 24 <= kvr; c += 24) context_tile<H, 3>(p, ld_p, latent, keys, c, kvr, context, ld_context);
   for (; c < kvr; c += 8) context_tile<H, 1>(p, ld_p, latent, keys, c, kvr, context, ld_context);
-}
-
-}  // namespace
-
-namespace {
-
-// exp(x) on eight lanes: x = n ln2 + r with |r| <= ln2 / 2 (ln2 in two parts, so r is exact to a few ulp), e^r
-// by a degree-6 polynomial (Taylor coefficients, which at |r| <= 0.35 leave ~2^-26 of truncation), times 2^n
-// built in the exponent bits. Inputs below -87 (e^x under 2^-125) give 0 instead of a subnormal; NaN stays
-// NaN (max and min return their second operand for a NaN). Softmax feeds it x - max <= 0 only.
-inline __m256 exp8(__m256 x) {
-  const __m256 lowest = _mm256_set1_ps(-87.0f);
-  const __m256 below = _mm256_cmp_ps(x, lowest, _CMP_LT_OQ);
-  x = _mm256_min_ps(_mm256_set1_ps(88.0f), _mm256_max_ps(lowest, x));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  // ln2's high part: exact products
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);       // and its low part
-  __m256 p = _mm256_set1_ps(1.0f / 720);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_andnot_ps(below, _mm256_mul_ps(p, _mm256_castsi256_ps(scale)));
 }
 
 }  // namespace

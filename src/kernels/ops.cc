@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/cpu_features.h"
 #include "kernels/vector_ops.h"
 
 namespace longcat {
@@ -16,11 +17,16 @@ void rms_norm_rows(const float* x, const float* weight, float eps, int64_t rows,
   for (int64_t r = 0; r < rows; ++r) rms_norm(x + r * n, weight, eps, n, out + r * n);
 }
 
-void silu_mul(float* gate, const float* up, int64_t n) {
+void generic::silu_mul(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     float g = gate[i];
     gate[i] = g / (1.0f + std::exp(-g)) * up[i];
   }
+}
+
+void silu_mul(float* gate, const float* up, int64_t n) {
+  static const bool fast = use_avx2_kernels();
+  (fast ? avx2::silu_mul : generic::silu_mul)(gate, up, n);
 }
 
 void softmax(float* x, int64_t n) {

@@ -1,13 +1,17 @@
 // RoPE: cos/sin tables from rope_cos_sin against a long double computation at positions up to 131072, and the
-// pair rotation of apply_rope. Tolerances come from an error model, not from observation (see each test).
+// pair rotation of apply_rope; the SwiGLU activation of each ISA against float64. Tolerances come from an error model, not from observation (see each test).
 #include "kernels/ops.h"
 
 #include <gtest/gtest.h>
 
 #include <cfloat>
 #include <cmath>
+#include <string>
+#include <utility>
 #include <random>
 #include <vector>
+
+#include "kernels/cpu_features.h"
 
 namespace longcat {
 namespace {
@@ -107,6 +111,42 @@ TEST(Rope, ApplyRopeRotatesInterleavedPairs) {
     if (pos == 0) {
       EXPECT_EQ(y, x);  // identity rotation leaves the vector bitwise unchanged
     }
+  }
+}
+
+// silu(g) * u against float64: within 4e-6 relative plus 1e-30 absolute (the exponential's few ulp, then one
+// add, one division and one multiply), for g across [-100, 100] (both saturations) with tails of every
+// length; NaN stays NaN and an infinite gate gives a non-finite result, never a finite one.
+TEST(Activation, SiluMulMatchesFloat64) {
+  std::vector<std::pair<std::string, void (*)(float*, const float*, int64_t)>> fns{{"generic", generic::silu_mul}};
+  if (cpu_has_avx2_fma()) fns.push_back({"avx2", avx2::silu_mul});
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> gate_values(-100.0f, 100.0f), up_values(-3.0f, 3.0f);
+  for (const auto& [name, fn] : fns) {
+    for (int64_t n : {1, 5, 8, 13, 16, 1000, 4099}) {
+      std::vector<float> g(n), u(n);
+      for (int64_t i = 0; i < n; ++i) {
+        g[i] = i % 3 == 0 ? gate_values(rng) * 0.05f : gate_values(rng);  // many near 0, where silu bends
+        u[i] = up_values(rng);
+      }
+      std::vector<float> out = g;
+      fn(out.data(), u.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        const double want = double(g[i]) / (1.0 + std::exp(-double(g[i]))) * double(u[i]);
+        ASSERT_LE(std::fabs(out[i] - want), 4e-6 * std::fabs(want) + 1e-30) << name << " g=" << g[i] << " u=" << u[i];
+      }
+    }
+    std::vector<float> special = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 88.5f, -88.5f, 1e-30f, 1.0f};
+    std::vector<float> ones(special.size(), 1.0f), out = special;
+    fn(out.data(), ones.data(), static_cast<int64_t>(special.size()));
+    EXPECT_TRUE(std::isnan(out[0])) << name;
+    EXPECT_FALSE(std::isfinite(out[1])) << name;
+    EXPECT_FALSE(std::isfinite(out[2])) << name;  // -inf (AVX2) or NaN (-inf / inf, generic)
+    EXPECT_EQ(out[3], 0.0f) << name;
+    EXPECT_NEAR(out[5], 88.5f, 1e-4) << name;
+    EXPECT_NEAR(out[6], 0.0f, 1e-30) << name;
+    EXPECT_NEAR(out[7], 0.5e-30f, 1e-36) << name;
+    EXPECT_NEAR(out[8], 0.7310586f, 1e-6) << name;
   }
 }
 
