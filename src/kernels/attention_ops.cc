@@ -1,8 +1,7 @@
 #include "kernels/attention_ops.h"
 
 #include "kernels/cpu_features.h"
-
-#include <cmath>
+#include "kernels/ops.h"
 
 namespace longcat {
 
@@ -15,19 +14,11 @@ void accumulate_lanes(const float* a, const float* b, int64_t n, float (&lanes)[
 }
 }  // namespace
 
+// The attention softmax as it was before the AVX2 one: scale, then ops.h softmax (a NaN score's exp is NaN,
+// so the sum and every probability are).
 void attention_softmax(float* row, int64_t n, float scale) {
-  float m = -INFINITY;
-  for (int64_t k = 0; k < n; ++k) {
-    row[k] *= scale;
-    m = std::isnan(row[k]) || std::isnan(m) ? NAN : std::fmax(m, row[k]);
-  }
-  float sum = 0;
-  for (int64_t k = 0; k < n; ++k) {
-    row[k] = std::exp(row[k] - m);
-    sum += row[k];
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t k = 0; k < n; ++k) row[k] *= inv;
+  for (int64_t k = 0; k < n; ++k) row[k] *= scale;
+  softmax(row, n);
 }
 
 void attention_scores(const float* q_latent, int64_t q_latent_stride, const float* q_rope, int64_t q_rope_stride,

@@ -108,26 +108,23 @@ void context_heads(const float* p, int64_t ld_p, const float* const* latent, int
 
 void attention_softmax(float* row, int64_t n, float scale) {
   const __m256 s = _mm256_set1_ps(scale);
-  // The maximum (any order gives it exactly) and whether a NaN is present.
-  __m256 m8 = _mm256_set1_ps(-INFINITY), nan8 = _mm256_setzero_ps();
+  // The maximum of the finite scores (any order gives it exactly). A NaN score needs no search: exp8 keeps it
+  // NaN, so the sum and every probability become NaN.
+  __m256 m8 = _mm256_set1_ps(-INFINITY);
   int64_t k = 0;
   for (; k + 8 <= n; k += 8) {
     const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(row + k), s);
     _mm256_storeu_ps(row + k, v);
-    m8 = _mm256_max_ps(m8, v);
-    nan8 = _mm256_or_ps(nan8, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    m8 = _mm256_max_ps(v, m8);  // the second operand where v is NaN
   }
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, m8);
   float m = -INFINITY;
   for (float l : lanes) m = l > m ? l : m;
-  bool nan = _mm256_movemask_ps(nan8) != 0;
   for (; k < n; ++k) {
     row[k] *= scale;
-    nan = nan || row[k] != row[k];
     m = row[k] > m ? row[k] : m;
   }
-  if (nan) m = NAN;  // every exp, so every probability, NaN
   const __m256 m_v = _mm256_set1_ps(m);
   __m256 sum8 = _mm256_setzero_ps();
   for (k = 0; k + 8 <= n; k += 8) {

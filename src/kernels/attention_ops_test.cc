@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/avx512_test_guard.h"
 #include "kernels/cpu_features.h"
 
 namespace longcat {
@@ -159,13 +160,7 @@ TEST(AttentionOps, ResultsDoNotDependOnTheOtherHeadsAndKeysOfTheCall) {
 // register pair unused), key counts with every remainder of its 6-key tile, latent and rope widths with tails
 // of 1..7 columns (and 16-column context vectors with tails), MLA's own widths (kvr 512, rope 64) among them.
 TEST(AttentionOps, Avx512EqualsAvx2Bitwise) {
-  if (!use_avx512_kernels()) {
-    // LONGCAT_ISA=avx2 on an AVX-512 CPU: a choice to test without them. On a CPU without AVX-512 its
-    // kernels never run, so there is nothing to compare: passed with a note (scripts/test.sh fails on skips).
-    if (cpu_has_avx512_core()) GTEST_SKIP() << "LONGCAT_ISA=avx2: the AVX-512 kernels are off";
-    std::printf("this CPU has no AVX-512 F/DQ/VL/BW: the AVX2 attention is the only one, nothing to compare\n");
-    return;
-  }
+  LONGCAT_RETURN_UNLESS_AVX512("attention");
   std::mt19937 rng(11);
   std::normal_distribution<float> normal;
   int cases = 0;

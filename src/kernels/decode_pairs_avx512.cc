@@ -1,6 +1,7 @@
-// AVX-512 batch-1 decode of block-FP8 weights and of int4 weights with int8 activations, two rows per register (see decode_pairs_avx512.h for why the
-// bits equal the AVX2 kernel's). Compiled with -mavx512f/dq/vl/bw and called only where the CPU has them
-// (cpu_features.h); like paired_rows_avx512.cc it shares no inline function or template with other files.
+// AVX-512 batch-1 decode of block-FP8 weights and of int4 weights with int8 activations, two rows per
+// register (see decode_pairs_avx512.h for why the bits equal the AVX2 kernel's). Compiled with
+// -mavx512f/dq/vl/bw and called only where the CPU has them (cpu_features.h); like paired_rows_avx512.cc it
+// shares no inline function or template with other files (its headers' helpers are per-file copies).
 #include "kernels/decode_pairs_avx512.h"
 
 // GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*, which -W(maybe-)uninitialized
@@ -9,15 +10,13 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
-#include "kernels/int4_pairs_avx512.h"  // halves, kPairs, the int4 tile; reduce8 and the prefetch
-
 #include <cstring>
 
+#include "kernels/int4_pairs_avx512.h"  // halves, kPairs, the int4 tile; reduce8 and the prefetch
 
 namespace longcat::avx512 {
 
 namespace {
-
 
 constexpr int kWide = 32;  // columns per wide load, as Fp8Lanes
 // Sign, exponent and mantissa bits of an fp8 code moved into a float32 (a function, not a namespace-scope

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "io/dtype.h"
+#include "kernels/avx512_test_guard.h"
 #include "kernels/cpu_features.h"
 #include "kernels/decode_pairs_avx512.h"
 #include "kernels/matmul.h"
@@ -216,13 +217,7 @@ struct AllowAvx512Again {
 // format and shape (odd row counts leave half a register pair unused, tails of 1..7 columns), token counts
 // with every remainder of the 6-token tile, on 1 and 2 threads; and the AVX-512 path really ran.
 TEST(KernelConsistency, Avx512PrefillEqualsAvx2PrefillBitwise) {
-  if (!use_avx512_kernels()) {
-    // LONGCAT_ISA=avx2 on an AVX-512 CPU: a choice to test without them. On a CPU without AVX-512 its
-    // kernels never run, so there is nothing to compare: passed with a note (scripts/test.sh fails on skips).
-    if (cpu_has_avx512_core()) GTEST_SKIP() << "LONGCAT_ISA=avx2: the AVX-512 kernels are off";
-    std::printf("this CPU has no AVX-512 F/DQ/VL/BW: the AVX2 prefill is the only one, nothing to compare\n");
-    return;
-  }
+  LONGCAT_RETURN_UNLESS_AVX512("prefill");
   AllowAvx512Again restore;
   ThreadPool one(1), two(2);
   int compared = 0;
@@ -278,13 +273,7 @@ void expect_avx512_decode_bitwise(const Weight& w, uint64_t (*pairs_decoded)(), 
 // (odd row counts, where the AVX2 kernel does the last row; tails of 1..7 columns; groups that mix wide and
 // 8-column loads).
 TEST(KernelConsistency, Avx512Fp8DecodeEqualsAvx2DecodeBitwise) {
-  if (!use_avx512_kernels()) {
-    // LONGCAT_ISA=avx2 on an AVX-512 CPU: a choice to test without them. On a CPU without AVX-512 its
-    // kernels never run, so there is nothing to compare: passed with a note (scripts/test.sh fails on skips).
-    if (cpu_has_avx512_core()) GTEST_SKIP() << "LONGCAT_ISA=avx2: the AVX-512 kernels are off";
-    std::printf("this CPU has no AVX-512 F/DQ/VL/BW: the AVX2 decode is the only one, nothing to compare\n");
-    return;
-  }
+  LONGCAT_RETURN_UNLESS_AVX512("decode");
   AllowAvx512Again restore;
   int compared = 0;
   std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
@@ -308,13 +297,7 @@ TEST(KernelConsistency, Avx512Fp8DecodeEqualsAvx2DecodeBitwise) {
 // VNNI: every group that takes the int8-activation route and every shape (odd rows, partial last blocks, odd
 // column counts).
 TEST(KernelConsistency, Avx512Int4DecodeEqualsAvx2DecodeBitwise) {
-  if (!use_avx512_kernels()) {
-    // LONGCAT_ISA=avx2 on an AVX-512 CPU: a choice to test without them. On a CPU without AVX-512 its
-    // kernels never run, so there is nothing to compare: passed with a note (scripts/test.sh fails on skips).
-    if (cpu_has_avx512_core()) GTEST_SKIP() << "LONGCAT_ISA=avx2: the AVX-512 kernels are off";
-    std::printf("this CPU has no AVX-512 F/DQ/VL/BW: the AVX2 decode is the only one, nothing to compare\n");
-    return;
-  }
+  LONGCAT_RETURN_UNLESS_AVX512("decode");
   AllowAvx512Again restore;
   int compared = 0;
   std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
