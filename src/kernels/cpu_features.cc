@@ -17,9 +17,9 @@ bool cpu_has_avx512_core() {
          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 }
 
-bool cpu_has_avx512_vnni() {
+bool cpu_has_avx512_vnni_gfni() {
   __builtin_cpu_init();
-  return cpu_has_avx512_core() && __builtin_cpu_supports("avx512vnni");
+  return cpu_has_avx512_core() && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("gfni");
 }
 
 bool use_avx2_kernels() {
@@ -50,7 +50,7 @@ bool use_avx512_vnni_kernels() {
   static const bool available = [] {
     const char* isa = std::getenv("LONGCAT_ISA");
     if (isa && std::strcmp(isa, "avx512") == 0) return false;
-    return cpu_has_avx512_vnni();
+    return cpu_has_avx512_vnni_gfni();
   }();
   return use_avx512_kernels() && available && avx512_vnni_allowed.load(std::memory_order_relaxed);
 }

@@ -16,10 +16,11 @@ bool use_avx512_kernels();
 // Tests and benchmarks comparing both paths in one process: false turns the AVX-512 kernels off, true turns it
 // back on where use_avx512_kernels() allows it.
 void allow_avx512_kernels(bool allowed);
-// AVX-512 VNNI (Cascade Lake, Ice Lake and later, Zen 4 and later): int4 decode's integer dot products in one
-// instruction (kernels/int4_pairs_vnni_avx512vnni.cc), where use_avx512_kernels() holds; LONGCAT_ISA=avx512
-// keeps AVX-512 without it. The same bits either way.
-bool cpu_has_avx512_vnni();
+// AVX-512 VNNI and GFNI (Ice Lake and later, Zen 4 and later; not Cascade Lake, which has VNNI alone and takes
+// the plain AVX-512 form): int4 decode's integer dot products in one instruction and its nibbles in another
+// (kernels/int4_decode_avx512vnni.cc), where use_avx512_kernels() holds; LONGCAT_ISA=avx512 keeps AVX-512
+// without them. The same bits either way.
+bool cpu_has_avx512_vnni_gfni();
 bool use_avx512_vnni_kernels();
 // Tests and benchmarks comparing both: false turns only the VNNI kernels off.
 void allow_avx512_vnni_kernels(bool allowed);

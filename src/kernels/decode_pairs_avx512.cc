@@ -125,7 +125,7 @@ uint64_t int4_pairs_decoded = 0;
 }  // namespace
 
 int64_t decode_int4_row_pairs(const Int4Rows& w, const Int8Activations& x, int64_t r0, int64_t r1, float* y) {
-  const int64_t done = int4_row_pairs<MaddSums>(w, x, r0, r1, y);
+  const int64_t done = int4_row_pairs<MaddForm>(w, x, r0, r1, y);
   __atomic_fetch_add(&int4_pairs_decoded, static_cast<uint64_t>(done / 2), __ATOMIC_RELAXED);
   return done;
 }
