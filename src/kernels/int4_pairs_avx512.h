@@ -68,8 +68,8 @@ void int4_tile(const Int4Rows& w, const Int8Activations& x, int64_t r, float* y)
   __m512 acc[P];
   for (int p = 0; p < P; ++p) acc[p] = _mm512_setzero_ps();
   const int64_t full = w.cols / kBlock;
-  // Each block folds acc = fma(float(sums), sw * sx, acc) with the form's exact integer sums of (w + 8) x minus the
-  // offset and the factor one float32 product per row, as the AVX2 kernel's _mm256_set1_ps(sw * sx). The
+  // Each block folds acc = fma(float(sums), sw * sx, acc) with the form's exact integer sums of (w + 8) x minus
+  // the offset and the factor one float32 product per row, as the AVX2 kernel's _mm256_set1_ps(sw * sx). The
   // factors of 16 blocks are formed at once, one register per row (the row's group scales spread to their
   // blocks times the blocks' activation scales: the same products), and each block picks its two rows' lanes
   // with one permute, where broadcasting both scales, joining the halves and multiplying took three operations
@@ -122,7 +122,9 @@ void int4_tile(const Int4Rows& w, const Int8Activations& x, int64_t r, float* y)
       pick = _mm512_add_epi32(pick, _mm512_set1_epi32(1));
     }
   }
-  if (full < x.blocks) {  // the rows' last partial block: their bytes only (the activations' padding is zero)
+  // The rows' last partial block: their bytes only (the activations' padding is zero). After the loop, not in
+  // it: with this branch inside, GCC 12 kept the accumulators in memory across every block.
+  if (full < x.blocks) {
     const size_t bytes = static_cast<size_t>((w.cols - full * kBlock + 1) / 2);
     const int64_t group = full / w.blocks_per_group;
     __m512i xb, offset;
