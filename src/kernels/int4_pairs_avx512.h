@@ -123,7 +123,9 @@ void int4_tile(const Int4Rows& w, const Int8Activations& x, int64_t r, float* y)
     }
   }
   // The rows' last partial block: their bytes only (the activations' padding is zero). After the loop, not in
-  // it: with this branch inside, GCC 12 kept the accumulators in memory across every block.
+  // it: with this branch inside, GCC 12 kept the accumulators in memory across every block; and with its own
+  // factor product (the same sw * sx), not the run's factor registers, which when shared with this block were
+  // kept in memory too.
   if (full < x.blocks) {
     const size_t bytes = static_cast<size_t>((w.cols - full * kBlock + 1) / 2);
     const int64_t group = full / w.blocks_per_group;
