@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "test_util.h"
 
@@ -45,6 +46,31 @@ TEST(PlanCli, TextReportNamesEveryPart) {
                            "shared expert", "layer under tbo", "dense layer (x3)", "TPOT", "tokens/s per user", "$0.",
                            "memory", "fits"})
     EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n" << r.out;
+}
+
+// `--hardware this` measures the machine: the written description holds every table the planner reads, with
+// the row lengths and matrix sizes the probe is documented to measure (docs/planner.md, "This machine").
+TEST(PlanCli, ProbeWritesEveryMeasuredTable) {
+  const fs::path dir = temp_dir("probe");
+  const std::string out = (dir / "this.json").string();
+  auto r = run_longcat("plan --config " + kLongcat + " --hardware this --probe-mib 4 --threads 2 --probe-out " + out +
+                       " --json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(out);
+  const auto hw = nlohmann::json::parse(in);
+  for (const char* table : {"weight_stream_bandwidth", "batched_weight_bandwidth", "matrix_size_bandwidth",
+                            "row_size_bandwidth"}) {
+    ASSERT_TRUE(hw.contains(table)) << table;
+    for (const auto& [key, rate] : hw[table].items()) EXPECT_GT(rate.get<double>(), 0) << table << "." << key;
+  }
+  std::vector<std::string> rows;
+  for (const auto& [key, rate] : hw["row_size_bandwidth"].items()) rows.push_back(key);
+  EXPECT_EQ(rows, (std::vector<std::string>{"1024", "16384", "4096"}));  // JSON objects keep keys sorted as text
+  EXPECT_EQ(hw["matrix_size_bandwidth"].size(), 2u);  // 0.5 and 2 MiB: sizes of which 4 MiB holds two or more
+  // The prediction used it: the report is the same description's.
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["hardware"]["row_size_bandwidth"], hw["row_size_bandwidth"]);
+  fs::remove_all(dir);
 }
 
 TEST(PlanCli, SweepWritesCsvAndSvg) {

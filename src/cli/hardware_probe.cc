@@ -188,6 +188,20 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool, const ProbeOptions& r
     hw.matrix_size_bandwidth[static_cast<double>(rows * kRunCols * 2)] =
         static_cast<double>(total_rows / rows * rows * kRunCols * 2) / mean(run_times[rows]);
 
+  // The whole weight as one matrix with rows of 1, 4 and 16 KiB (512, 2048, 8192 bf16), multiplied by one
+  // token: the kernel reads a few rows side by side, each row its own stream, so short rows (an expert's
+  // down_proj, q_b) restart streams more often per byte and stream slower (docs/planner.md). In rounds, too.
+  std::fprintf(stderr, "plan: matrix-vector kernel over rows of 1..16 KiB...\n");
+  const std::vector<int64_t> row_cols = {512, 2048, 8192};
+  std::map<int64_t, std::vector<double>> row_times;
+  for (int round = 0; round < 10; ++round)
+    for (int64_t cols : row_cols)
+      row_times[cols].push_back(time_once([&] {
+        matmul(bf16_view(base, big.bytes() / (cols * 2), cols), x.data(), 1, y.data(), &pool);
+      }));
+  for (int64_t cols : row_cols)
+    hw.row_size_bandwidth[static_cast<double>(cols * 2)] = static_cast<double>(big.bytes()) / mean(row_times[cols]);
+
   // The other formats streaming (matrix-vector), converted from the same weight and mapped the same way.
   std::fprintf(stderr, "plan: matrix-vector kernel for fp8, int8, int4...\n");
   for (auto [name, format] : {std::pair{"fp8", WeightFormat::FP8_BLOCK}, std::pair{"int8", WeightFormat::INT8},

@@ -11,6 +11,10 @@ struct Split {
   double tokens;  // tokens one device runs attention for
   double tp;
 };
+
+// Records that `params` of the part's weights are read in rows of `row_params` values (a matrix [out, in] has
+// rows of `in`), at `wb` bytes per value.
+void add_rows(Work& w, double row_params, double params, double wb) { w.bytes_by_row[row_params * wb] += params * wb; }
 }  // namespace
 
 AttentionWork attention_block_work(const ModelShape& m, const Deployment& d) {
@@ -30,6 +34,14 @@ AttentionWork attention_block_work(const ModelShape& m, const Deployment& d) {
     w.projections.weight_bytes = proj_params * wb;
     w.projections.ops = 1 /* norm */ + (a.q_lora > 0 ? 2 : 1) /* q */ + 1 /* kv_a */ + 1 /* absorb */;
     w.projections.matrix_bytes = w.projections.weight_bytes / ((a.q_lora > 0 ? 2 : 1) + 2);  // q, kv_a, kv_b's key half
+    if (a.q_lora > 0) {
+      add_rows(w.projections, H, H * a.q_lora, wb);                                    // q_a
+      add_rows(w.projections, a.q_lora, a.q_lora * h * (nope + rope) / s.tp, wb);       // q_b
+    } else {
+      add_rows(w.projections, H, H * h * (nope + rope) / s.tp, wb);                     // q_proj
+    }
+    add_rows(w.projections, H, H * (kvr + rope), wb);                                  // kv_a
+    add_rows(w.projections, kvr, h * nope * kvr / s.tp, wb);                           // kv_b's key half
     // Latent attention: per head and visible key, a (kv_lora + rope) dot for the score and a kv_lora axpy.
     const double out_params = (h * v * kvr /* kv_b's value half */ + h * v * H /* o_proj */) / s.tp;
     w.core.attention_flops = 2 * s.tokens * L * (h / s.tp) * (2 * kvr + rope);
@@ -38,6 +50,8 @@ AttentionWork attention_block_work(const ModelShape& m, const Deployment& d) {
     w.core.cache_bytes = s.tokens * L * (kvr + rope) * cb;  // the latent serves every head: not divided
     w.core.ops = 3;                                          // attend, absorb v, o_proj
     w.core.matrix_bytes = w.core.weight_bytes / 2;           // kv_b's value half, o_proj
+    add_rows(w.core, kvr, h * v * kvr / s.tp, wb);            // kv_b's value half: rows of the latent
+    add_rows(w.core, h * v / s.tp, h * v * H / s.tp, wb);      // o_proj: rows of the heads' values
   } else {
     const double hd = a.head_dim, kv_per_device = std::ceil(static_cast<double>(a.kv_heads) / s.tp);
     const double proj_params = H * hd * (h / s.tp + 2 * kv_per_device);  // q, k, v
@@ -45,6 +59,7 @@ AttentionWork attention_block_work(const ModelShape& m, const Deployment& d) {
     w.projections.weight_bytes = proj_params * wb;
     w.projections.ops = 1 /* norm */ + 3;
     w.projections.matrix_bytes = w.projections.weight_bytes / 3;
+    add_rows(w.projections, H, proj_params, wb);  // q, k, v: rows of the hidden state
     const double out_params = h * hd * H / s.tp;
     w.core.attention_flops = 2 * s.tokens * L * (h / s.tp) * (2 * hd);  // q.k and p.v per head and key
     w.core.gemm_flops = 2 * s.tokens * out_params;
@@ -52,6 +67,7 @@ AttentionWork attention_block_work(const ModelShape& m, const Deployment& d) {
     w.core.cache_bytes = s.tokens * L * 2 * kv_per_device * hd * cb;
     w.core.ops = 2;  // attend, o_proj
     w.core.matrix_bytes = w.core.weight_bytes;
+    add_rows(w.core, h * hd / s.tp, out_params, wb);  // o_proj
   }
   return w;
 }
@@ -63,6 +79,8 @@ Work mlp_work(int64_t hidden, int64_t ffn, double tokens, double weight_bytes) {
   w.weight_bytes = params * weight_bytes;
   w.ops = 1 /* norm */ + 3;
   w.matrix_bytes = w.weight_bytes / 3;  // gate, up, down
+  add_rows(w, static_cast<double>(hidden), 2.0 * hidden * ffn, weight_bytes);  // gate, up
+  add_rows(w, static_cast<double>(ffn), 1.0 * hidden * ffn, weight_bytes);     // down
   return w;
 }
 
@@ -73,6 +91,7 @@ Work router_work(const ModelShape& m, double tokens, double weight_bytes) {
   w.weight_bytes = params * weight_bytes;
   w.ops = 1;
   w.matrix_bytes = w.weight_bytes;
+  add_rows(w, static_cast<double>(m.hidden), params, weight_bytes);
   return w;
 }
 
@@ -89,6 +108,9 @@ Work experts_work(const ModelShape& m, const Deployment& d) {
   w.weight_bytes = touched * per_expert * weight_bytes_per_param(d.weights);
   w.ops = 3 * touched;
   w.matrix_bytes = per_expert * weight_bytes_per_param(d.weights) / 3;
+  const double wb = weight_bytes_per_param(d.weights), per_matrix = static_cast<double>(m.hidden) * m.expert_ffn;
+  add_rows(w, static_cast<double>(m.hidden), touched * 2 * per_matrix, wb);      // gate, up
+  add_rows(w, static_cast<double>(m.expert_ffn), touched * per_matrix, wb);      // down
   return w;
 }
 
@@ -108,6 +130,7 @@ Work head_work(const ModelShape& m, const Deployment& d) {
   w.weight_bytes = params * wb + B * m.hidden * wb;  // lm_head + one embedding row per token
   w.ops = 2;                                          // final norm, lm_head
   w.matrix_bytes = params * wb;
+  add_rows(w, static_cast<double>(m.hidden), params + B * m.hidden, wb);  // lm_head and the embedding rows
   return w;
 }
 

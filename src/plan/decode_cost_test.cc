@@ -1,6 +1,7 @@
 // Every work formula of the planner on small shapes counted by hand (docs/planner.md gives the derivations).
 #include "plan/decode_cost.h"
 
+#include <map>
 #include <gtest/gtest.h>
 
 #include "util/error.h"
@@ -90,6 +91,21 @@ TEST(PlanRoofline, SlowestLegPlusLatency) {
   b.weight_bytes = 10;
   b.matrix_bytes = 50;
   EXPECT_DOUBLE_EQ((a + b).matrix_bytes, (30 * 10 + 10 * 50) / 40.0);
+  // Short rows stream at the row table's fraction of the long-row rate; a mix of lengths adds their times.
+  HardwareProfile rowed = cpu;
+  rowed.row_size_bandwidth = {{100.0, 1.0}, {400.0, 2.0}};
+  Work r = m;
+  r.bytes_by_row = {{100.0, 20.0}, {400.0, 20.0}};  // half the bytes at half the rate
+  EXPECT_DOUBLE_EQ(row_factor(r, rowed), 40 / (20 / 0.5 + 20 / 1.0));
+  EXPECT_DOUBLE_EQ(roofline(r, rowed, "bf16").seconds, 20 / (2.5 * 0.5) + 20 / 2.5);
+  EXPECT_DOUBLE_EQ(row_factor(r, cpu), 1.0);  // no row table: the long-row rate
+  EXPECT_DOUBLE_EQ(row_factor(m, rowed), 1.0);  // rows unknown: the same
+  // Sums add the bytes of each row length; a scaled work scales them.
+  Work s1, s2;
+  s1.bytes_by_row = {{100.0, 1.0}};
+  s2.bytes_by_row = {{100.0, 2.0}, {400.0, 3.0}};
+  const Work both = 2.0 * (s1 + s2);
+  EXPECT_EQ(both.bytes_by_row, (std::map<double, double>{{100.0, 6.0}, {400.0, 6.0}}));
 }
 
 TEST(PlanDecodeCost, MlaBlockCountedByHand) {
@@ -108,6 +124,10 @@ TEST(PlanDecodeCost, MlaBlockCountedByHand) {
   // Matrix sizes: the projections' four matrices (q_a, q_b, kv_a, key half), the core's two (value half, o_proj).
   EXPECT_DOUBLE_EQ(a.projections.matrix_bytes, 200.0 / 4);
   EXPECT_DOUBLE_EQ(a.core.matrix_bytes, 88.0 / 2);
+  // Rows (bytes per row -> bytes): q_a and kv_a read rows of H = 8 (16 B), q_b rows of q_lora = 4 (8 B), the
+  // key half rows of kv_lora = 3 (6 B); the value half rows of 3 (6 B), o_proj rows of heads x v = 4 (8 B).
+  EXPECT_EQ(a.projections.bytes_by_row, (std::map<double, double>{{16.0, 64.0 + 64.0}, {8.0, 48.0}, {6.0, 24.0}}));
+  EXPECT_EQ(a.core.bytes_by_row, (std::map<double, double>{{6.0, 24.0}, {8.0, 64.0}}));
 }
 
 TEST(PlanDecodeCost, GqaBlockUnderTensorParallelism) {
@@ -146,6 +166,10 @@ TEST(PlanDecodeCost, MlpRouterAndHead) {
   EXPECT_DOUBLE_EQ(head.gemm_flops, 2 * 3 * 80);
   EXPECT_DOUBLE_EQ(head.weight_bytes, 80 * 2 + 3 * 8 * 2);
   EXPECT_DOUBLE_EQ(head.matrix_bytes, 80 * 2);  // lm_head
+  // Rows: gate and up read rows of hidden 8 (16 B), down rows of ffn 5 (10 B); router and head rows of 8.
+  EXPECT_EQ(mlp.bytes_by_row, (std::map<double, double>{{16.0, 160.0}, {10.0, 80.0}}));
+  EXPECT_EQ(router.bytes_by_row, (std::map<double, double>{{16.0, 8 * 6 * 2.0}}));
+  EXPECT_EQ(head.bytes_by_row, (std::map<double, double>{{16.0, 80 * 2 + 3 * 8 * 2.0}}));
 }
 
 TEST(PlanDecodeCost, ExpertsPerDeviceAndTouched) {
@@ -159,6 +183,8 @@ TEST(PlanDecodeCost, ExpertsPerDeviceAndTouched) {
   const Work e = experts_work(m, d);
   EXPECT_DOUBLE_EQ(e.gemm_flops, 2 * 1 * 1 * 120);
   EXPECT_DOUBLE_EQ(e.weight_bytes, 0.875 * 120 * 2);
+  // Gate and up in rows of hidden 8 (16 B), down in rows of the expert width 5 (10 B).
+  EXPECT_EQ(e.bytes_by_row, (std::map<double, double>{{16.0, 0.875 * 80 * 2}, {10.0, 0.875 * 40 * 2}}));
   // One device, one token, k real experts: exactly k experts read.
   d.ep = 1;
   d.real_experts = 3;

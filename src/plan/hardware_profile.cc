@@ -57,8 +57,10 @@ double HardwareProfile::weight_bandwidth_at(const std::string& format, double n)
   return base * at(std::max(1.0, n)) / at(1.0);
 }
 
-double HardwareProfile::matrix_size_factor(double m) const {
-  const auto& t = matrix_size_bandwidth;
+namespace {
+// t at m over t at its largest key: log-linear in m between keys, the smallest key's ratio below them, 1 above
+// them, 1 for an empty table or m <= 0 (unknown).
+double ratio_to_largest(const std::map<double, double>& t, double m) {
   if (t.empty() || m <= 0) return 1.0;
   const double top = std::prev(t.end())->second;
   if (m <= t.begin()->first) return t.begin()->second / top;
@@ -69,13 +71,38 @@ double HardwareProfile::matrix_size_factor(double m) const {
   return std::exp((1 - f) * std::log(lo->second) + f * std::log(hi->second)) / top;
 }
 
+// {bytes: bytes/s} with keys >= 1, or Error naming file and field.
+std::map<double, double> size_table_field(const nlohmann::json& j, const std::string& key, const std::string& file,
+                                          const std::string& what) {
+  std::map<double, double> table;
+  const auto& b = j.at(key);
+  if (!b.is_object()) throw Error("must be an object {" + what + ": bytes/s}", file + ": " + key);
+  for (const auto& [bytes, value] : b.items()) {
+    size_t used = 0;
+    double m = 0;
+    try {
+      m = std::stod(bytes, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != bytes.size() || !(m >= 1)) throw Error("key is not a " + what + " >= 1", file + ": " + key + "." + bytes);
+    table[m] = number_field(b, bytes, file + ": " + key, true, true, 0);
+  }
+  return table;
+}
+}  // namespace
+
+double HardwareProfile::matrix_size_factor(double m) const { return ratio_to_largest(matrix_size_bandwidth, m); }
+
+double HardwareProfile::row_size_factor(double r) const { return ratio_to_largest(row_size_bandwidth, r); }
+
 HardwareProfile parse_hardware_profile(const nlohmann::json& j, const std::string& file) {
   if (!j.is_object()) throw Error("a hardware description must be a JSON object", file);
   static const std::set<std::string> known = {"name",           "matrix_flops", "attention_flops",
                                               "memory_bandwidth", "memory_bytes", "all_to_all_bandwidth",
                                               "price_per_hour", "op_latency",   "weight_stream_bandwidth",
                                               "compute_memory_overlap", "batched_weight_bandwidth",
-                                              "matrix_size_bandwidth", "notes"};
+                                              "matrix_size_bandwidth", "row_size_bandwidth", "notes"};
   for (const auto& [key, value] : j.items())
     if (!known.count(key)) throw Error("unknown field", file + ": " + key);
   HardwareProfile hw;
@@ -119,22 +146,10 @@ HardwareProfile parse_hardware_profile(const nlohmann::json& j, const std::strin
       hw.batched_weight_bandwidth[n] = number_field(b, tokens, file + ": batched_weight_bandwidth", true, true, 0);
     }
   }
-  if (j.contains("matrix_size_bandwidth")) {
-    const auto& b = j.at("matrix_size_bandwidth");
-    if (!b.is_object()) throw Error("must be an object {bytes per matrix: bytes/s}", file + ": matrix_size_bandwidth");
-    for (const auto& [bytes, value] : b.items()) {
-      size_t used = 0;
-      double m = 0;
-      try {
-        m = std::stod(bytes, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != bytes.size() || !(m >= 1))
-        throw Error("key is not a matrix size in bytes >= 1", file + ": matrix_size_bandwidth." + bytes);
-      hw.matrix_size_bandwidth[m] = number_field(b, bytes, file + ": matrix_size_bandwidth", true, true, 0);
-    }
-  }
+  if (j.contains("matrix_size_bandwidth"))
+    hw.matrix_size_bandwidth = size_table_field(j, "matrix_size_bandwidth", file, "matrix size in bytes");
+  if (j.contains("row_size_bandwidth"))
+    hw.row_size_bandwidth = size_table_field(j, "row_size_bandwidth", file, "row size in bytes");
   if (j.contains("notes")) {
     if (!j.at("notes").is_string()) throw Error("must be a string", file + ": notes");
     hw.notes = j.at("notes").get<std::string>();
@@ -168,6 +183,11 @@ nlohmann::json hardware_profile_to_json(const HardwareProfile& hw) {
     nlohmann::ordered_json b;
     for (const auto& [m, bw] : hw.matrix_size_bandwidth) b[std::to_string(static_cast<long long>(m))] = bw;
     j["matrix_size_bandwidth"] = b;
+  }
+  if (!hw.row_size_bandwidth.empty()) {
+    nlohmann::ordered_json b;
+    for (const auto& [r, bw] : hw.row_size_bandwidth) b[std::to_string(static_cast<long long>(r))] = bw;
+    j["row_size_bandwidth"] = b;
   }
   if (!hw.notes.empty()) j["notes"] = hw.notes;
   return j;

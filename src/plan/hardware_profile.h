@@ -35,6 +35,12 @@ struct HardwareProfile {
   // prefetchers ramp up again and the threads hand off once per matrix, so small matrices stream slower.
   // A part whose matrices are m bytes streams at its rate x matrix_size_factor(m). Absent: factor 1.
   std::map<double, double> matrix_size_bandwidth;
+  // Optional (measured machines): bytes/s the bf16 matrix-vector kernel streams one large weight viewed with
+  // rows of each length (bytes per row). Every row is a stream of its own: the kernel's tiles read a few rows
+  // side by side and start new streams at every row, so short rows stream slower than the probe's wide ones
+  // (the weight_stream_bandwidth rate). A part's weights stream at its rate x row_size_factor(its rows).
+  // Absent: factor 1.
+  std::map<double, double> row_size_bandwidth;
   std::string notes;
 
   double weight_bandwidth(const std::string& format) const;
@@ -44,6 +50,9 @@ struct HardwareProfile {
   // matrix_size_bandwidth at m bytes over its value at the largest size measured: log-linear in m between
   // measured sizes, the smallest size's ratio below them, 1 above them, and 1 for m <= 0 (size unknown).
   double matrix_size_factor(double matrix_bytes) const;
+  // row_size_bandwidth at r bytes per row over its value at the longest rows measured, interpolated the same
+  // way (1 for r <= 0: unknown).
+  double row_size_factor(double row_bytes) const;
 };
 
 // Field-by-field validation; throws Error naming the file and the field.

@@ -1,6 +1,7 @@
 // Hardware descriptions: field validation with the file and field named, defaults, and the built-in files.
 #include "plan/hardware_profile.h"
 
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -74,6 +75,27 @@ TEST(PlanHardware, MatrixSizeTableScalesSmallMatrices) {
   EXPECT_EQ(error_of(j), "key is not a matrix size in bytes >= 1 (hw.json: matrix_size_bandwidth.half)");
   j["matrix_size_bandwidth"] = {{"1000", -1.0}};
   EXPECT_THROW(parse_hardware_profile(j, "hw.json"), Error);
+}
+
+TEST(PlanHardware, RowSizeTableScalesShortRows) {
+  nlohmann::json j = minimal();
+  EXPECT_DOUBLE_EQ(parse_hardware_profile(j, "hw.json").row_size_factor(1024), 1.0);  // no table: 1
+  j["row_size_bandwidth"] = {{"1024", 15.0}, {"4096", 24.0}, {"16384", 30.0}};
+  const HardwareProfile hw = parse_hardware_profile(j, "hw.json");
+  EXPECT_DOUBLE_EQ(hw.row_size_factor(16384), 1.0);        // the longest rows measured
+  EXPECT_DOUBLE_EQ(hw.row_size_factor(65536), 1.0);        // longer: as the longest
+  EXPECT_DOUBLE_EQ(hw.row_size_factor(4096), 24.0 / 30);   // a measured point
+  EXPECT_DOUBLE_EQ(hw.row_size_factor(256), 15.0 / 30);    // shorter than measured: the shortest's ratio
+  EXPECT_NEAR(hw.row_size_factor(2048), std::sqrt(15.0 * 24.0) / 30, 1e-12);  // log-linear, halfway in log r
+  EXPECT_DOUBLE_EQ(hw.row_size_factor(0), 1.0);            // row length unknown
+  const HardwareProfile back = parse_hardware_profile(hardware_profile_to_json(hw), "hw.json");
+  EXPECT_EQ(back.row_size_bandwidth, hw.row_size_bandwidth);
+  j["row_size_bandwidth"] = {{"0.5", 1.0}};
+  EXPECT_EQ(error_of(j), "key is not a row size in bytes >= 1 (hw.json: row_size_bandwidth.0.5)");
+  j["row_size_bandwidth"] = {{"1024", 0.0}};
+  EXPECT_EQ(error_of(j), "must be a positive number (hw.json: row_size_bandwidth: 1024)");
+  j["row_size_bandwidth"] = 3;
+  EXPECT_EQ(error_of(j), "must be an object {row size in bytes: bytes/s} (hw.json: row_size_bandwidth)");
 }
 
 TEST(PlanHardware, BadFieldsNameFileAndField) {

@@ -13,6 +13,7 @@ Work& Work::operator+=(const Work& o) {
     matrix_bytes = 0;
   else if (weight_bytes + o.weight_bytes > 0)
     matrix_bytes = (matrix_bytes * weight_bytes + o.matrix_bytes * o.weight_bytes) / (weight_bytes + o.weight_bytes);
+  for (const auto& [row, bytes] : o.bytes_by_row) bytes_by_row[row] += bytes;
   gemm_flops += o.gemm_flops;
   attention_flops += o.attention_flops;
   weight_bytes += o.weight_bytes;
@@ -31,7 +32,17 @@ Work operator*(double k, Work w) {
   w.cache_bytes *= k;
   w.comm_bytes *= k;
   w.ops *= k;
+  for (auto& [row, bytes] : w.bytes_by_row) bytes *= k;
   return w;
+}
+
+double row_factor(const Work& w, const HardwareProfile& hw) {
+  double bytes = 0, slowed = 0;
+  for (const auto& [row, b] : w.bytes_by_row) {
+    bytes += b;
+    slowed += b / hw.row_size_factor(row);
+  }
+  return slowed > 0 ? bytes / slowed : 1.0;
 }
 
 Timed roofline(const Work& w, const HardwareProfile& hw, const std::string& weight_format) {
@@ -39,14 +50,14 @@ Timed roofline(const Work& w, const HardwareProfile& hw, const std::string& weig
   t.work = w;
   if (hw.batched_weight_bandwidth.empty() || w.weight_bytes <= 0) {
     t.compute_s = w.gemm_flops / hw.matrix_flops + w.attention_flops / hw.attention_flops;
-    t.memory_s = w.weight_bytes / (hw.weight_bandwidth(weight_format) * hw.matrix_size_factor(w.matrix_bytes)) +
+    t.memory_s = w.weight_bytes / (hw.weight_bandwidth(weight_format) * hw.matrix_size_factor(w.matrix_bytes) * row_factor(w, hw)) +
                  w.cache_bytes / hw.memory_bandwidth;
   } else {
     // The measured kernel table covers the weights' products: tokens per weight = FLOPs / (2 x parameters).
     const double params = w.weight_bytes / weight_bytes_per_param(weight_format);
     const double tokens = w.gemm_flops / (2 * params);
     t.compute_s = w.attention_flops / hw.attention_flops;
-    t.memory_s = w.weight_bytes / (hw.weight_bandwidth_at(weight_format, tokens) * hw.matrix_size_factor(w.matrix_bytes)) +
+    t.memory_s = w.weight_bytes / (hw.weight_bandwidth_at(weight_format, tokens) * hw.matrix_size_factor(w.matrix_bytes) * row_factor(w, hw)) +
                  w.cache_bytes / hw.memory_bandwidth;
   }
   if (w.comm_bytes > 0) {
