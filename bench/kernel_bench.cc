@@ -181,6 +181,7 @@ void BM_MatVecChain(benchmark::State& state) {
 BENCHMARK(BM_MatVecChain)->ArgsProduct({{1, 2, 4}, {512}, {2048}})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MatVecChain)->ArgsProduct({{1, 2, 4}, {2048}, {512}})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MatVecChain)->ArgsProduct({{1}, {4096}, {2048}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MatVecChain)->ArgsProduct({{1}, {2048}, {1024}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Compute bound: one thread, a weight that stays in L2 (128 x 2048), bytes/s of CPU time. What one core
 // can unpack and multiply when memory is not the limit; against the probe per core it says whether a format
