@@ -85,7 +85,8 @@ std::map<double, double> size_table_field(const nlohmann::json& j, const std::st
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != bytes.size() || !(m >= 1)) throw Error("key is not a " + what + " >= 1", file + ": " + key + "." + bytes);
+    if (used != bytes.size() || !(m >= 1))
+      throw Error("key is not a " + what + " >= 1", file + ": " + key + "." + bytes);
     table[m] = number_field(b, bytes, file + ": " + key, true, true, 0);
   }
   return table;

@@ -50,14 +50,15 @@ Timed roofline(const Work& w, const HardwareProfile& hw, const std::string& weig
   t.work = w;
   if (hw.batched_weight_bandwidth.empty() || w.weight_bytes <= 0) {
     t.compute_s = w.gemm_flops / hw.matrix_flops + w.attention_flops / hw.attention_flops;
-    t.memory_s = w.weight_bytes / (hw.weight_bandwidth(weight_format) * hw.matrix_size_factor(w.matrix_bytes) * row_factor(w, hw)) +
-                 w.cache_bytes / hw.memory_bandwidth;
+    const double shape = hw.matrix_size_factor(w.matrix_bytes) * row_factor(w, hw);
+    t.memory_s = w.weight_bytes / (hw.weight_bandwidth(weight_format) * shape) + w.cache_bytes / hw.memory_bandwidth;
   } else {
     // The measured kernel table covers the weights' products: tokens per weight = FLOPs / (2 x parameters).
     const double params = w.weight_bytes / weight_bytes_per_param(weight_format);
     const double tokens = w.gemm_flops / (2 * params);
     t.compute_s = w.attention_flops / hw.attention_flops;
-    t.memory_s = w.weight_bytes / (hw.weight_bandwidth_at(weight_format, tokens) * hw.matrix_size_factor(w.matrix_bytes) * row_factor(w, hw)) +
+    const double shape = hw.matrix_size_factor(w.matrix_bytes) * row_factor(w, hw);
+    t.memory_s = w.weight_bytes / (hw.weight_bandwidth_at(weight_format, tokens) * shape) +
                  w.cache_bytes / hw.memory_bandwidth;
   }
   if (w.comm_bytes > 0) {
