@@ -1,10 +1,13 @@
 // `longcat bench`: this machine's limits (read bandwidth, OpenBLAS sgemm) and the engine's prefill and decode
 // speed against them, measured in the same run (docs/performance.md). Bytes per decoded token come from the
 // weights' formats and the experts each step actually routed to.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include "cli/bench_prediction.h"
 #include "cli/bench_speculative.h"
@@ -54,6 +57,7 @@ int cmd_bench(int argc, char** argv) {
   std::string model_dir, speculative = "none";
   int prompt_len = 512, gen = 64, batch = 1, draft_tokens = 1, threads;
   bool json = false, skip_limits = false, predict = false;
+  int alongside_passes = 8, read_probe_mib = 1024;
   ProbeOptions probe;
   ExpertParallelOptions ep;
   app.add_option("--model", model_dir, "Hugging Face style model folder")->required();
@@ -66,6 +70,14 @@ int cmd_bench(int argc, char** argv) {
   app.add_option("--draft-tokens", draft_tokens, "with --speculative mtp: drafts per step")->capture_default_str()->check(
       CLI::Range(1, 16));
   app.add_flag("--skip-limits", skip_limits, "do not measure bandwidth and sgemm (ratios are then omitted)");
+  app.add_option("--read-probe-mib", read_probe_mib,
+                 "MiB of the read-bandwidth probe's buffer (the documented method: 1024; smaller ones partly hit the "
+                 "cache)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  app.add_option("--alongside-passes", alongside_passes,
+                 "read-probe passes spread between the decode steps (untimed; one more before the first step), the "
+                 "decode's bandwidth also given as a fraction of their mean; 0: none")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--predict", predict,
                "also predict the decode with the planner (`longcat plan --hardware this`) from probes of this "
                "machine taken right before and after it, and print predicted vs achieved");
@@ -90,8 +102,8 @@ int cmd_bench(int argc, char** argv) {
     double bandwidth = 0, sgemm = 0;
     std::string sgemm_note;
     if (!skip_limits) {
-      std::fprintf(stderr, "bench: measuring read bandwidth (1 GiB, %d threads) and OpenBLAS sgemm...\n", pool.size());
-      bandwidth = measure_read_bandwidth(pool);
+      std::fprintf(stderr, "bench: measuring read bandwidth (%d MiB, %d threads) and OpenBLAS sgemm...\n", read_probe_mib, pool.size());
+      bandwidth = measure_read_bandwidth(pool, size_t(read_probe_mib) << 20);
       sgemm = measure_sgemm_flops(pool.size(), &sgemm_note);
     }
     return with_model(ep, model_dir, false, [&](const LongcatModel& loaded) {
@@ -146,6 +158,16 @@ int cmd_bench(int argc, char** argv) {
       std::fprintf(stderr, "bench: probing this machine for the planner (before decode)...\n");
       prediction.before = plan_decode_on_this_machine(workload, pool, probe);
     }
+    // The probe again between decode steps: on a shared host the best-of-5 probe before the model loaded can
+    // have met quieter neighbours than the decode does; these passes see the decode's minutes.
+    std::optional<ReadProbe> alongside;
+    std::vector<double> alongside_rates;
+    const int passes = (skip_limits || gen == 0) ? 0 : std::min(alongside_passes, gen);
+    if (passes > 0) {
+      std::fprintf(stderr, "bench: read probe buffer for %d passes between decode steps...\n", passes + 1);
+      alongside.emplace(pool, size_t(read_probe_mib) << 20);
+      alongside_rates.push_back(alongside->pass());
+    }
     std::fprintf(stderr, "bench: decode %d steps of %d sequence(s)...\n", gen, batch);
     double decode_s = 0, weight_bytes = 0, cache_bytes = 0, decode_flops = 0;
     int64_t real_uses = 0;
@@ -169,7 +191,10 @@ int cmd_bench(int argc, char** argv) {
       cache_bytes += t.cache_bytes;
       decode_flops += t.flops;
       real_uses += routing.real_uses;
+      if (passes > 0 && (int64_t{g + 1} * passes) / gen > (int64_t{g} * passes) / gen)
+        alongside_rates.push_back(alongside->pass());
     }
+    alongside.reset();
     if (predict) {
       std::fprintf(stderr, "bench: probing this machine for the planner (after decode)...\n");
       prediction.after = plan_decode_on_this_machine(workload, pool, probe);
@@ -214,6 +239,17 @@ int cmd_bench(int argc, char** argv) {
           {"gflops", gen ? decode_flops / decode_s / 1e9 : 0.0}}},
     };
     if (!sgemm_note.empty()) j["sgemm_note"] = sgemm_note;
+    if (!alongside_rates.empty()) {
+      double sum = 0;
+      for (double r : alongside_rates) sum += r;
+      const double mean = sum / static_cast<double>(alongside_rates.size());
+      j["decode"]["alongside_probe"] = {
+          {"passes", alongside_rates.size()},
+          {"mean_gbps", mean / 1e9},
+          {"min_gbps", *std::min_element(alongside_rates.begin(), alongside_rates.end()) / 1e9},
+          {"max_gbps", *std::max_element(alongside_rates.begin(), alongside_rates.end()) / 1e9},
+          {"fraction_of_mean", achieved / mean}};
+    }
     if (predict) j["decode"]["planner"] = prediction.to_json(decode_tok_s);
     if (spec) {
       std::fprintf(stderr, "bench: decode %d tokens of %d sequence(s) again with MTP speculation (%d drafts per step)...\n",
@@ -228,8 +264,8 @@ int cmd_bench(int argc, char** argv) {
     if (skip_limits)
       std::printf("machine   limits not measured (--skip-limits): no ratios below\n");
     else
-      std::printf("machine   read bandwidth %7.2f GB/s (1 GiB, %d threads)   OpenBLAS sgemm %7.1f GFLOP/s (2048^3%s)\n",
-                  bandwidth / 1e9, pool.size(), sgemm / 1e9, sgemm_note.empty() ? "" : (", " + sgemm_note).c_str());
+      std::printf("machine   read bandwidth %7.2f GB/s (%d MiB, %d threads)   OpenBLAS sgemm %7.1f GFLOP/s (2048^3%s)\n",
+                  bandwidth / 1e9, read_probe_mib, pool.size(), sgemm / 1e9, sgemm_note.empty() ? "" : (", " + sgemm_note).c_str());
     // Ratios only where the limits were measured (a 0.0% would read as a result).
     auto ratio = [&](double fraction, const char* limit) {
       char buf[48];
@@ -247,6 +283,13 @@ int cmd_bench(int argc, char** argv) {
                   batch, gen, decode_s, decode_tok_s, weight_bytes / gen / 1e6, cache_bytes / gen / 1e6, achieved / 1e9,
                   ratio(j["decode"]["fraction_of_bandwidth"].get<double>(), "bandwidth").c_str(),
                   j["decode"]["real_experts_per_token_per_layer"].get<double>());
+    if (j["decode"].contains("alongside_probe")) {
+      const auto& a = j["decode"]["alongside_probe"];
+      std::printf("alongside %2d read passes between the decode steps: mean %6.2f GB/s (%.2f-%.2f); the decode "
+                  "achieved %5.1f%% of their mean\n",
+                  a["passes"].get<int>(), a["mean_gbps"].get<double>(), a["min_gbps"].get<double>(),
+                  a["max_gbps"].get<double>(), 100 * a["fraction_of_mean"].get<double>());
+    }
     if (gen && !skip_limits)
       std::printf("roofline  %9.2f tok/s predicted from the bytes of each step (union of experts touched) at the "
                   "measured bandwidth; achieved %5.1f%%\n",

@@ -6,6 +6,9 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "test_util.h"
 
@@ -43,6 +46,37 @@ TEST(BenchCli, ReportsDecodeTrafficAndThePlannersBracketedPrediction) {
   EXPECT_NEAR(p["predicted_over_achieved"].get<double>(),
               p["predicted_tokens_per_second"].get<double>() / d["tokens_per_second"].get<double>(), 1e-9);
   EXPECT_NE(r.err.find("probing this machine for the planner (after decode)"), std::string::npos) << r.err;
+}
+
+// The read probe again between decode steps: one pass before the first step and one after each of the
+// segments (never more segments than steps), and the decode's bandwidth as a fraction of their mean.
+TEST(BenchCli, ProbesReadBandwidthBetweenDecodeSteps) {
+  // --read-probe-mib 16: a quick probe (partly cache hits; fine for checking the plumbing).
+  for (const auto& [args, passes] : std::vector<std::pair<std::string, int>>{
+           {"--gen 6 --alongside-passes 2", 3}, {"--gen 3 --alongside-passes 8", 4}}) {
+    auto r = run_longcat("bench --model " + model_path("tiny") + " --prompt-len 4 --read-probe-mib 16 --json " + args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    const auto& d = j["decode"];
+    ASSERT_TRUE(d.contains("alongside_probe")) << r.out;
+    const auto& a = d["alongside_probe"];
+    EXPECT_EQ(a["passes"], passes) << args;
+    const double mean = a["mean_gbps"].get<double>();
+    EXPECT_GT(a["min_gbps"].get<double>(), 0) << args;
+    EXPECT_LE(a["min_gbps"].get<double>(), mean) << args;
+    EXPECT_GE(a["max_gbps"].get<double>(), mean) << args;
+    EXPECT_NEAR(a["fraction_of_mean"].get<double>(), d["achieved_gbps"].get<double>() / mean,
+                1e-9 * a["fraction_of_mean"].get<double>())
+        << args;
+    EXPECT_GT(j["read_bandwidth_gbps"].get<double>(), 0);
+    EXPECT_NE(r.err.find("for " + std::to_string(passes) + " passes between decode steps"), std::string::npos) << r.err;
+  }
+  // None asked for, or no limits measured: no figure (never a zero that reads as a result).
+  for (const char* args : {"--gen 3 --alongside-passes 0 --read-probe-mib 16", "--gen 3 --skip-limits"}) {
+    auto r = run_longcat("bench --model " + model_path("tiny") + " --prompt-len 4 --json " + args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_FALSE(nlohmann::json::parse(r.out)["decode"].contains("alongside_probe")) << args;
+  }
 }
 
 TEST(BenchCli, PredictNeedsDecodeSteps) {

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -19,28 +21,36 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 }  // namespace
 
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int passes) {
-  const size_t n = bytes / sizeof(float);
-  std::unique_ptr<float, decltype(&std::free)> buf(static_cast<float*>(std::aligned_alloc(64, n * sizeof(float))),
-                                                  &std::free);
-  // Each thread first-touches the part it later reads.
-  pool.parallel_for(n, [&](size_t b, size_t e) { std::memset(buf.get() + b, 1, (e - b) * sizeof(float)); }, 4096);
+ReadProbe::ReadProbe(ThreadPool& pool, size_t bytes)
+    : pool_(pool), bytes_(bytes / sizeof(float) * sizeof(float)),
+      buffer_(static_cast<float*>(std::aligned_alloc(64, (bytes_ + 63) / 64 * 64)), &std::free) {
+  if (!buffer_) throw std::runtime_error("read probe: cannot allocate " + std::to_string(bytes_ >> 20) + " MiB");
+  const size_t n = bytes_ / sizeof(float);
+  // Each thread first-touches the part it later reads (the same split as pass()).
+  pool_.parallel_for(n, [&](size_t b, size_t e) { std::memset(buffer_.get() + b, 1, (e - b) * sizeof(float)); }, 4096);
+}
+
+double ReadProbe::pass() {
+  const size_t n = bytes_ / sizeof(float);
   const bool vector = cpu_has_avx2_fma();
+  const auto t0 = std::chrono::steady_clock::now();
+  pool_.parallel_for(n, [&](size_t b, size_t e) {
+    float s = 0;
+    if (vector) {
+      s = avx2::sum_floats(buffer_.get() + b, e - b);
+    } else {
+      for (size_t i = b; i < e; ++i) s += buffer_.get()[i];
+    }
+    volatile float sink = s;  // keeps the loads alive
+    (void)sink;
+  }, 4096);
+  return static_cast<double>(bytes_) / seconds_since(t0);
+}
+
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int passes) {
+  ReadProbe probe(pool, bytes);
   double best = 0;
-  for (int p = 0; p < passes; ++p) {
-    const auto t0 = std::chrono::steady_clock::now();
-    pool.parallel_for(n, [&](size_t b, size_t e) {
-      float s = 0;
-      if (vector) {
-        s = avx2::sum_floats(buf.get() + b, e - b);
-      } else {
-        for (size_t i = b; i < e; ++i) s += buf.get()[i];
-      }
-      volatile float sink = s;  // keeps the loads alive
-      (void)sink;
-    }, 4096);
-    best = std::max(best, static_cast<double>(bytes) / seconds_since(t0));
-  }
+  for (int p = 0; p < passes; ++p) best = std::max(best, probe.pass());
   return best;
 }
 

@@ -4,6 +4,8 @@
 // only here, so it is never part of the model path or of any other command.
 #pragma once
 #include <cstddef>
+#include <cstdlib>
+#include <memory>
 #include <string>
 
 namespace longcat {
@@ -12,7 +14,22 @@ class ThreadPool;
 
 namespace longcat::cli {
 
-// Bytes per second.
+// The read probe's buffer, first-touched by the threads that later read it, kept so that passes can be spread
+// through a run: `bench` reads it between decode steps as well as before, so the decode and the limit it is
+// compared with see the same neighbours on a shared host (docs/performance.md, "Method").
+class ReadProbe {
+ public:
+  explicit ReadProbe(ThreadPool& pool, size_t bytes = size_t{1} << 30);
+  double pass();  // bytes per second of one pass over the whole buffer on all threads
+  size_t bytes() const { return bytes_; }
+
+ private:
+  ThreadPool& pool_;
+  size_t bytes_;
+  std::unique_ptr<float, decltype(&std::free)> buffer_;
+};
+
+// Bytes per second: the best of `passes` passes of a fresh ReadProbe.
 double measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t{1} << 30, int passes = 5);
 
 // FLOP/s of OpenBLAS sgemm, or 0 when no OpenBLAS library can be loaded. *note names the kernels OpenBLAS
