@@ -9,8 +9,7 @@ namespace longcat::dist {
 ResidentMemory resident_memory() {
   ResidentMemory m;
   std::ifstream in("/proc/self/status");
-  std::string key;
-  uint64_t kb = 0;
+  uint64_t file = 0, shmem = 0;
   std::string line;
   while (std::getline(in, line)) {
     auto field = [&](const char* name, uint64_t* out) {
@@ -18,9 +17,12 @@ ResidentMemory resident_memory() {
     };
     field("VmRSS:", &m.rss);
     field("RssAnon:", &m.anon);
-    field("RssFile:", &m.file);
+    field("RssFile:", &file);
+    field("RssShmem:", &shmem);
   }
-  (void)kb;
+  // A checkpoint on tmpfs (a /tmp of Debian 13 and many other systems) is mapped as shmem pages, which the
+  // kernel counts under RssShmem, not RssFile; both are pages of the files this process mapped.
+  m.file = file + shmem;
   return m;
 }
 

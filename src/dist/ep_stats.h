@@ -24,7 +24,8 @@ struct EpStats {
   int64_t forwards_followed = 0, mirrors_freed = 0, mirrors_live = 0;
 };
 
-// VmRSS / RssAnon / RssFile of this process from /proc/self/status (0 where unreadable).
+// VmRSS / RssAnon / mapped file pages (RssFile + RssShmem: files on tmpfs count as shmem) of this process
+// from /proc/self/status (0 where unreadable).
 struct ResidentMemory {
   uint64_t rss = 0, anon = 0, file = 0;
 };
