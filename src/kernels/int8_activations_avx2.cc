@@ -43,6 +43,7 @@ constexpr int64_t kBlock = 32;
 struct Int8Codes {
   static constexpr bool kEvenOdd = false;
   static constexpr bool kOffset = false;  // signed codes: |w| times x with w's sign
+  static constexpr int64_t kBlockBytes = kBlock;
   static int64_t block_bytes(int64_t columns) { return columns; }
   static __m256i codes(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 };
@@ -53,6 +54,7 @@ struct Int8Codes {
 struct Int4Codes {
   static constexpr bool kEvenOdd = true;
   static constexpr bool kOffset = true;
+  static constexpr int64_t kBlockBytes = kBlock / 2;
   static int64_t block_bytes(int64_t columns) { return (columns + 1) / 2; }
   static __m256i codes(const uint8_t* p) {
     const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
@@ -134,82 +136,90 @@ QuantizedActivations quantize_activations(const float* x, int64_t n, int64_t col
   return {codes.data(), scales.data(), with_offsets ? offsets.data() : nullptr, blocks};
 }
 
-// One block of R rows (their codes wv) x T tokens into acc: kept inline so that acc stays in registers.
-template <class Codes, int R, int T>
-__attribute__((always_inline)) inline void fold_block(const __m256i (&wv)[R], const float (&sw)[R],
+// One block of R rows (row i's codes from Codes::codes(row_codes(i)), its scale at scale + i * scale_cols) x T
+// tokens (codes x, scales sx) into acc: kept inline so that acc stays in registers. Each row's codes and
+// scale are loaded where they are used, which keeps the live vectors within the 16 registers. The factor
+// sw * sx is one float32 product, as a vector multiply of the two broadcasts (the same rounding as a scalar
+// multiply, without the scalar-to-vector moves).
+template <class Codes, int R, int T, class RowCodes>
+__attribute__((always_inline)) inline void fold_block(RowCodes row_codes, const float* scale, int64_t scale_cols,
                                                       const __m256i (&x)[T], const __m256i (&offset)[T],
-                                                      const float (&sx)[T], __m256 (&acc)[R][T]) {
+                                                      const __m256 (&sx)[T], __m256 (&acc)[R][T]) {
   const __m256i ones = _mm256_set1_epi16(1);
   for (int i = 0; i < R; ++i) {
+    const __m256i wv = row_codes(i);
+    const __m256 sw = _mm256_broadcast_ss(scale + i * scale_cols);
     for (int t = 0; t < T; ++t) {
       __m256i sums;
       if constexpr (Codes::kOffset) {
-        sums = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wv[i], x[t]), ones), offset[t]);
+        sums = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(wv, x[t]), ones), offset[t]);
       } else {
-        const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(wv[i]), _mm256_sign_epi8(x[t], wv[i]));
+        const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(wv), _mm256_sign_epi8(x[t], wv));
         sums = _mm256_madd_epi16(pairs, ones);
       }
-      acc[i][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(sw[i] * sx[t]), acc[i][t]);
+      acc[i][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(sw, sx[t]), acc[i][t]);
     }
   }
 }
 
 // R rows x T tokens over all blocks of the rows (see the file comment for the arithmetic).
 // kPrefetch (decode, where each row is read once): request the rows' bytes ahead of the reads.
+// Addressing: one pointer per operand walks the blocks and the rows are fixed strides from it, so the loop
+// keeps its pointers in registers (with a pointer per row, R = 4 spilled them and reloaded each per block:
+// about a third of the loop's instructions were that bookkeeping).
 template <class Codes, int R, int T, bool kPrefetch = false>
 void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t0, float* y) {
   const int64_t cols = w.cols, stride = static_cast<int64_t>(w.row_stride_bytes()), scale_cols = w.scale_cols();
-  const uint8_t* row[R];
-  const float* row_scale[R];
-  for (int i = 0; i < R; ++i) {
-    row[i] = static_cast<const uint8_t*>(w.data) + (r0 + i) * stride;
-    row_scale[i] = w.group_scale + (r0 + i) * scale_cols;
-  }
-  const int8_t* xt[T];
-  const float* st[T];
-  for (int t = 0; t < T; ++t) {
-    xt[t] = xq.codes + (t0 + t) * xq.blocks * kBlock;
-    st[t] = xq.scales + (t0 + t) * xq.blocks;
-  }
+  const uint8_t* codes = static_cast<const uint8_t*>(w.data) + r0 * stride;  // row i at codes + i * stride
+  const float* scale = w.group_scale + r0 * scale_cols;                      // row i's at scale + i * scale_cols
+  const int8_t* xt = xq.codes + t0 * xq.blocks * kBlock;                     // token t at xt + t * blocks * 32
+  const float* st = xq.scales + t0 * xq.blocks;                              // token t's at st + t * blocks
+  const int32_t* ot = Codes::kOffset ? xq.offsets + t0 * xq.blocks * 8 : nullptr;
+  const int64_t x_stride = xq.blocks * kBlock, s_stride = xq.blocks, o_stride = xq.blocks * 8;
   __m256 acc[R][T];
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < T; ++t) acc[i][t] = _mm256_setzero_ps();
   const int64_t full = cols / kBlock, per_group = w.group_size / kBlock;
   // Block b's weight group, counted along (a division per block cost more than the block's arithmetic).
-  int64_t group = 0, left_in_group = per_group;
-  auto load = [&](int64_t b, __m256i (&x)[T], __m256i (&offset)[T], float (&sx)[T], float (&sw)[R]) {
+  int64_t left_in_group = per_group;
+  auto load = [&](__m256i (&x)[T], __m256i (&offset)[T], __m256 (&sx)[T]) {
     for (int t = 0; t < T; ++t) {
-      x[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt[t] + b * kBlock));
-      if constexpr (Codes::kOffset)
-        offset[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq.offsets + ((t0 + t) * xq.blocks + b) * 8));
-      sx[t] = st[t][b];
+      x[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt + t * x_stride));
+      if constexpr (Codes::kOffset) offset[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ot + t * o_stride));
+      sx[t] = _mm256_broadcast_ss(st + t * s_stride);
     }
-    for (int i = 0; i < R; ++i) sw[i] = row_scale[i][group];
+  };
+  auto next_block = [&] {
+    xt += kBlock;
+    ++st;
+    if constexpr (Codes::kOffset) ot += 8;
+    codes += Codes::kBlockBytes;
     if (--left_in_group == 0) {
-      ++group;
+      ++scale;
       left_in_group = per_group;
     }
   };
   std::optional<RowStreamPrefetch> ahead;
-  if constexpr (kPrefetch) ahead.emplace(reinterpret_cast<const char*>(row[0]), stride, Codes::block_bytes(kBlock), R);
+  if constexpr (kPrefetch) ahead.emplace(reinterpret_cast<const char*>(codes), stride, Codes::kBlockBytes, R);
   for (int64_t b = 0; b < full; ++b) {
-    __m256i x[T], offset[T], wv[R];
-    float sx[T], sw[R];
+    __m256i x[T], offset[T];
+    __m256 sx[T];
     if constexpr (kPrefetch) ahead->advance();
-    load(b, x, offset, sx, sw);
-    for (int i = 0; i < R; ++i) wv[i] = Codes::codes(row[i] + Codes::block_bytes(b * kBlock));
-    fold_block<Codes, R, T>(wv, sw, x, offset, sx, acc);
+    load(x, offset, sx);
+    fold_block<Codes, R, T>([&](int i) { return Codes::codes(codes + i * stride); }, scale, scale_cols, x, offset,
+                            sx, acc);
+    next_block();
   }
   if (full < xq.blocks) {  // the rows' last partial block: their bytes only (the activations' padding is zero)
-    __m256i x[T], offset[T], wv[R];
-    float sx[T], sw[R];
-    load(full, x, offset, sx, sw);
-    for (int i = 0; i < R; ++i) {
+    __m256i x[T], offset[T];
+    __m256 sx[T];
+    load(x, offset, sx);
+    auto last_codes = [&](int i) {
       alignas(32) uint8_t last[32] = {};
-      std::memcpy(last, row[i] + Codes::block_bytes(full * kBlock), static_cast<size_t>(Codes::block_bytes(cols - full * kBlock)));
-      wv[i] = Codes::codes(last);
-    }
-    fold_block<Codes, R, T>(wv, sw, x, offset, sx, acc);
+      std::memcpy(last, codes + i * stride, static_cast<size_t>(Codes::block_bytes(cols - full * kBlock)));
+      return Codes::codes(last);
+    };
+    fold_block<Codes, R, T>(last_codes, scale, scale_cols, x, offset, sx, acc);
   }
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < T; ++t) y[(t0 + t) * w.rows + r0 + i] = reduce8(acc[i][t]);
