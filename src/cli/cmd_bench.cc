@@ -20,6 +20,7 @@
 #include "kernels/ops.h"
 #include "model/decode_traffic.h"
 #include "model/longcat_model.h"
+#include "model/memory_check.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -76,7 +77,8 @@ int cmd_bench(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));
   app.add_option("--alongside-passes", alongside_passes,
                  "read-probe passes spread between the decode steps (untimed; one more before the first step), the "
-                 "decode's bandwidth also given as a fraction of their mean; 0: none")
+                 "decode's bandwidth also given as a fraction of their mean; their buffer is allocated beside the "
+                 "loaded model (0: none, where memory is tight)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--predict", predict,
                "also predict the decode with the planner (`longcat plan --hardware this`) from probes of this "
@@ -98,6 +100,11 @@ int cmd_bench(int argc, char** argv) {
     if (predict && ep.enabled)
       throw UsageError("--predict plans one process; under --expert-parallel use `longcat plan --ep N`", "--predict");
     if (predict && gen == 0) throw UsageError("--predict needs decode steps (--gen > 0)", "--predict");
+    // The probe's buffer and, beside the model, its second copy for the passes between decode steps.
+    if (!skip_limits && 2 * (uint64_t(read_probe_mib) << 20) > total_memory_bytes())
+      throw UsageError("--read-probe-mib " + std::to_string(read_probe_mib) + " is more than half of this machine's " +
+                           human_bytes(total_memory_bytes()) + ": give a smaller buffer",
+                       "--read-probe-mib");
     ThreadPool& pool = ThreadPool::global();
     double bandwidth = 0, sgemm = 0;
     std::string sgemm_note;
@@ -163,9 +170,10 @@ int cmd_bench(int argc, char** argv) {
     std::optional<ReadProbe> alongside;
     std::vector<double> alongside_rates;
     const int passes = (skip_limits || gen == 0) ? 0 : std::min(alongside_passes, gen);
+    const uint64_t probe_bytes = uint64_t(read_probe_mib) << 20;
     if (passes > 0) {
       std::fprintf(stderr, "bench: read probe buffer for %d passes between decode steps...\n", passes + 1);
-      alongside.emplace(pool, size_t(read_probe_mib) << 20);
+      alongside.emplace(pool, probe_bytes);
       alongside_rates.push_back(alongside->pass());
     }
     std::fprintf(stderr, "bench: decode %d steps of %d sequence(s)...\n", gen, batch);

@@ -79,6 +79,14 @@ TEST(BenchCli, ProbesReadBandwidthBetweenDecodeSteps) {
   }
 }
 
+TEST(BenchCli, RefusesAReadProbeLargerThanHalfTheMemory) {
+  auto r = run_longcat("bench --model " + model_path("tiny") + " --prompt-len 4 --gen 1 --read-probe-mib 1048576");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(first_line(r.err).find("(--read-probe-mib)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("more than half of this machine's"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
 TEST(BenchCli, PredictNeedsDecodeSteps) {
   auto r = run_longcat("bench --model " + model_path("tiny") + " --prompt-len 4 --gen 0 --skip-limits --predict");
   EXPECT_EQ(r.status, 2) << r.err;
