@@ -101,7 +101,8 @@ int cmd_bench(int argc, char** argv) {
       throw UsageError("--predict plans one process; under --expert-parallel use `longcat plan --ep N`", "--predict");
     if (predict && gen == 0) throw UsageError("--predict needs decode steps (--gen > 0)", "--predict");
     // The probe's buffer and, beside the model, its second copy for the passes between decode steps.
-    if (!skip_limits && 2 * (uint64_t(read_probe_mib) << 20) > total_memory_bytes())
+    const uint64_t probe_bytes = uint64_t(read_probe_mib) << 20;
+    if (!skip_limits && 2 * probe_bytes > total_memory_bytes())
       throw UsageError("--read-probe-mib " + std::to_string(read_probe_mib) + " is more than half of this machine's " +
                            human_bytes(total_memory_bytes()) + ": give a smaller buffer",
                        "--read-probe-mib");
@@ -109,8 +110,9 @@ int cmd_bench(int argc, char** argv) {
     double bandwidth = 0, sgemm = 0;
     std::string sgemm_note;
     if (!skip_limits) {
-      std::fprintf(stderr, "bench: measuring read bandwidth (%d MiB, %d threads) and OpenBLAS sgemm...\n", read_probe_mib, pool.size());
-      bandwidth = measure_read_bandwidth(pool, size_t(read_probe_mib) << 20);
+      std::fprintf(stderr, "bench: measuring read bandwidth (%d MiB, %d threads) and OpenBLAS sgemm...\n",
+                   read_probe_mib, pool.size());
+      bandwidth = measure_read_bandwidth(pool, probe_bytes);
       sgemm = measure_sgemm_flops(pool.size(), &sgemm_note);
     }
     return with_model(ep, model_dir, false, [&](const LongcatModel& loaded) {
@@ -170,7 +172,6 @@ int cmd_bench(int argc, char** argv) {
     std::optional<ReadProbe> alongside;
     std::vector<double> alongside_rates;
     const int passes = (skip_limits || gen == 0) ? 0 : std::min(alongside_passes, gen);
-    const uint64_t probe_bytes = uint64_t(read_probe_mib) << 20;
     if (passes > 0) {
       std::fprintf(stderr, "bench: read probe buffer for %d passes between decode steps...\n", passes + 1);
       alongside.emplace(pool, probe_bytes);
@@ -273,7 +274,8 @@ int cmd_bench(int argc, char** argv) {
       std::printf("machine   limits not measured (--skip-limits): no ratios below\n");
     else
       std::printf("machine   read bandwidth %7.2f GB/s (%d MiB, %d threads)   OpenBLAS sgemm %7.1f GFLOP/s (2048^3%s)\n",
-                  bandwidth / 1e9, read_probe_mib, pool.size(), sgemm / 1e9, sgemm_note.empty() ? "" : (", " + sgemm_note).c_str());
+                  bandwidth / 1e9, read_probe_mib, pool.size(), sgemm / 1e9,
+                  sgemm_note.empty() ? "" : (", " + sgemm_note).c_str());
     // Ratios only where the limits were measured (a 0.0% would read as a result).
     auto ratio = [&](double fraction, const char* limit) {
       char buf[48];
