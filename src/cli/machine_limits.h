@@ -21,7 +21,6 @@ class ReadProbe {
  public:
   explicit ReadProbe(ThreadPool& pool, size_t bytes = size_t{1} << 30);
   double pass();  // bytes per second of one pass over the whole buffer on all threads
-  size_t bytes() const { return bytes_; }
 
  private:
   ThreadPool& pool_;
