@@ -136,19 +136,16 @@ QuantizedActivations quantize_activations(const float* x, int64_t n, int64_t col
   return {codes.data(), scales.data(), with_offsets ? offsets.data() : nullptr, blocks};
 }
 
-// One block of R rows (row i's codes from Codes::codes(row_codes(i)), its scale at scale + i * scale_cols) x T
-// tokens (codes x, scales sx) into acc: kept inline so that acc stays in registers. Each row's codes and
-// scale are loaded where they are used, which keeps the live vectors within the 16 registers. The factor
-// sw * sx is one float32 product, as a vector multiply of the two broadcasts (the same rounding as a scalar
-// multiply, without the scalar-to-vector moves).
-template <class Codes, int R, int T, class RowCodes>
-__attribute__((always_inline)) inline void fold_block(RowCodes row_codes, const float* scale, int64_t scale_cols,
-                                                      const __m256i (&x)[T], const __m256i (&offset)[T],
-                                                      const __m256 (&sx)[T], __m256 (&acc)[R][T]) {
+// One block of R rows (row i's codes from Codes::codes(row_codes(i))) x T tokens (codes x) into acc, row i and
+// token t's block folded with factor(i, t), the float32 product weight scale x activation scale: kept inline
+// so that acc stays in registers. Each row's codes are loaded where they are used, which keeps the live
+// vectors within the 16 registers.
+template <class Codes, int R, int T, class RowCodes, class Factor>
+__attribute__((always_inline)) inline void fold_block(RowCodes row_codes, Factor factor, const __m256i (&x)[T],
+                                                      const __m256i (&offset)[T], __m256 (&acc)[R][T]) {
   const __m256i ones = _mm256_set1_epi16(1);
   for (int i = 0; i < R; ++i) {
     const __m256i wv = row_codes(i);
-    const __m256 sw = _mm256_broadcast_ss(scale + i * scale_cols);
     for (int t = 0; t < T; ++t) {
       __m256i sums;
       if constexpr (Codes::kOffset) {
@@ -157,8 +154,28 @@ __attribute__((always_inline)) inline void fold_block(RowCodes row_codes, const 
         const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(wv), _mm256_sign_epi8(x[t], wv));
         sums = _mm256_madd_epi16(pairs, ones);
       }
-      acc[i][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(sw, sx[t]), acc[i][t]);
+      acc[i][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), factor(i, t), acc[i][t]);
     }
+  }
+}
+
+// The factors sw * sx of kChunk blocks at once, for groups of 1, 2 or 4 blocks or a multiple of kChunk (the
+// weight scales of a chunk then sit in one vector, spread by a permute): one vector multiply per row and
+// token instead of one per block, the same float32 products (IEEE multiplication rounds the same in any lane).
+constexpr int64_t kChunk = 8;
+inline bool chunked_factors(int64_t per_group) {
+  return per_group == 1 || per_group == 2 || per_group == 4 || per_group % kChunk == 0;
+}
+// The chunk's weight scales, block k's in lane k; scale points at the chunk's first block's group.
+inline __m256 chunk_weight_scales(const float* scale, int64_t per_group) {
+  switch (per_group) {
+    case 1: return _mm256_loadu_ps(scale);
+    case 2:
+      return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(scale)), _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
+    case 4:
+      return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scale)))),
+                                      _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+    default: return _mm256_broadcast_ss(scale);  // a multiple of kChunk blocks: one group
   }
 }
 
@@ -199,27 +216,57 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
       left_in_group = per_group;
     }
   };
-  std::optional<RowStreamPrefetch> ahead;
-  if constexpr (kPrefetch) ahead.emplace(reinterpret_cast<const char*>(codes), stride, Codes::kBlockBytes, R);
-  for (int64_t b = 0; b < full; ++b) {
+  auto row_codes = [&](int i) { return Codes::codes(codes + i * stride); };
+  // Block by block: sw * sx multiplied where it is used.
+  auto fold_one = [&](auto this_row_codes) {
     __m256i x[T], offset[T];
     __m256 sx[T];
-    if constexpr (kPrefetch) ahead->advance();
     load(x, offset, sx);
-    fold_block<Codes, R, T>([&](int i) { return Codes::codes(codes + i * stride); }, scale, scale_cols, x, offset,
-                            sx, acc);
+    fold_block<Codes, R, T>(
+        this_row_codes, [&](int i, int t) { return _mm256_mul_ps(_mm256_broadcast_ss(scale + i * scale_cols), sx[t]); },
+        x, offset, acc);
+  };
+  std::optional<RowStreamPrefetch> ahead;
+  if constexpr (kPrefetch) ahead.emplace(reinterpret_cast<const char*>(codes), stride, kChunk * Codes::kBlockBytes, R);
+  int64_t b = 0;
+  if (chunked_factors(per_group))
+    for (; b + kChunk <= full; b += kChunk) {
+      if constexpr (kPrefetch) ahead->advance();
+      // factor[i][t][k]: block b + k's sw * sx for row i and token t.
+      alignas(32) float factor[R][T][kChunk];
+      for (int i = 0; i < R; ++i) {
+        const __m256 sw = chunk_weight_scales(scale + i * scale_cols, per_group);
+        for (int t = 0; t < T; ++t) _mm256_store_ps(factor[i][t], _mm256_mul_ps(sw, _mm256_loadu_ps(st + t * s_stride)));
+      }
+#pragma GCC unroll 8
+      for (int k = 0; k < kChunk; ++k) {
+        __m256i x[T], offset[T];
+        __m256 sx[T];
+        load(x, offset, sx);
+        fold_block<Codes, R, T>(row_codes, [&](int i, int t) { return _mm256_broadcast_ss(&factor[i][t][k]); }, x,
+                                offset, acc);
+        xt += kBlock;
+        ++st;
+        if constexpr (Codes::kOffset) ot += 8;
+        codes += Codes::kBlockBytes;
+      }
+      if (per_group <= kChunk) {
+        scale += kChunk / per_group;  // the chunk ends on a group boundary
+      } else if ((left_in_group -= kChunk) == 0) {
+        ++scale;
+        left_in_group = per_group;
+      }
+    }
+  for (; b < full; ++b) {  // fewer than kChunk blocks left, already requested, or groups the chunks do not fit
+    fold_one(row_codes);
     next_block();
   }
   if (full < xq.blocks) {  // the rows' last partial block: their bytes only (the activations' padding is zero)
-    __m256i x[T], offset[T];
-    __m256 sx[T];
-    load(x, offset, sx);
-    auto last_codes = [&](int i) {
+    fold_one([&](int i) {
       alignas(32) uint8_t last[32] = {};
       std::memcpy(last, codes + i * stride, static_cast<size_t>(Codes::block_bytes(cols - full * kBlock)));
       return Codes::codes(last);
-    };
-    fold_block<Codes, R, T>(last_codes, scale, scale_cols, x, offset, sx, acc);
+    });
   }
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < T; ++t) y[(t0 + t) * w.rows + r0 + i] = reduce8(acc[i][t]);

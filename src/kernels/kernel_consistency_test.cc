@@ -54,6 +54,9 @@ const FormatCase kFormats[] = {
     {WeightFormat::INT8, 8},     {WeightFormat::INT4, 32},     {WeightFormat::INT4, 16},
     // Groups that mix the wide loads (fp8: 16 columns, int4: 32) with 8-column ones inside one group.
     {WeightFormat::FP8_BLOCK, 24}, {WeightFormat::INT4, 48},    {WeightFormat::INT4, 64},
+    // int8-activation groups of 4, 8 and 3 blocks: the chunked scale products' spread weight scales (128, 256)
+    // and the block-by-block path for groups the chunks do not fit (96).
+    {WeightFormat::INT4, 128},   {WeightFormat::INT8, 256},    {WeightFormat::INT4, 96},
 };
 
 struct Shape {
