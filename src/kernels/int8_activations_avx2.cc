@@ -226,10 +226,14 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
         this_row_codes, [&](int i, int t) { return _mm256_mul_ps(_mm256_broadcast_ss(scale + i * scale_cols), sx[t]); },
         x, offset, acc);
   };
+  // Blocks in chunks where the groups allow it and the row has a chunk; the decode prefetch then advances
+  // once per chunk, else once per block.
+  const bool chunked = chunked_factors(per_group) && full >= kChunk;
   std::optional<RowStreamPrefetch> ahead;
-  if constexpr (kPrefetch) ahead.emplace(reinterpret_cast<const char*>(codes), stride, kChunk * Codes::kBlockBytes, R);
+  if constexpr (kPrefetch)
+    ahead.emplace(reinterpret_cast<const char*>(codes), stride, (chunked ? kChunk : 1) * Codes::kBlockBytes, R);
   int64_t b = 0;
-  if (chunked_factors(per_group))
+  if (chunked)
     for (; b + kChunk <= full; b += kChunk) {
       if constexpr (kPrefetch) ahead->advance();
       // factor[i][t][k]: block b + k's sw * sx for row i and token t.
@@ -257,7 +261,9 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
         left_in_group = per_group;
       }
     }
-  for (; b < full; ++b) {  // fewer than kChunk blocks left, already requested, or groups the chunks do not fit
+  for (; b < full; ++b) {  // the blocks after the last chunk (already requested), or all blocks unchunked
+    if constexpr (kPrefetch)
+      if (!chunked) ahead->advance();
     fold_one(row_codes);
     next_block();
   }
