@@ -199,31 +199,30 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
   const int64_t full = cols / kBlock, per_group = w.group_size / kBlock;
   // Block b's weight group, counted along (a division per block cost more than the block's arithmetic).
   int64_t left_in_group = per_group;
-  auto load = [&](__m256i (&x)[T], __m256i (&offset)[T], __m256 (&sx)[T]) {
+  // The block's activation codes and offsets per token.
+  auto load = [&](__m256i (&x)[T], __m256i (&offset)[T]) {
     for (int t = 0; t < T; ++t) {
       x[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xt + t * x_stride));
       if constexpr (Codes::kOffset) offset[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ot + t * o_stride));
-      sx[t] = _mm256_broadcast_ss(st + t * s_stride);
     }
   };
-  auto next_block = [&] {
+  // To the next block; the weight group is counted by the caller.
+  auto step = [&] {
     xt += kBlock;
     ++st;
     if constexpr (Codes::kOffset) ot += 8;
     codes += Codes::kBlockBytes;
-    if (--left_in_group == 0) {
-      ++scale;
-      left_in_group = per_group;
-    }
   };
   auto row_codes = [&](int i) { return Codes::codes(codes + i * stride); };
-  // Block by block: sw * sx multiplied where it is used.
+  // One block: sw * sx multiplied where it is used.
   auto fold_one = [&](auto this_row_codes) {
     __m256i x[T], offset[T];
-    __m256 sx[T];
-    load(x, offset, sx);
+    load(x, offset);
     fold_block<Codes, R, T>(
-        this_row_codes, [&](int i, int t) { return _mm256_mul_ps(_mm256_broadcast_ss(scale + i * scale_cols), sx[t]); },
+        this_row_codes,
+        [&](int i, int t) {
+          return _mm256_mul_ps(_mm256_broadcast_ss(scale + i * scale_cols), _mm256_broadcast_ss(st + t * s_stride));
+        },
         x, offset, acc);
   };
   // Blocks in chunks where the groups allow it and the row has a chunk; the decode prefetch then advances
@@ -245,14 +244,10 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
 #pragma GCC unroll 8
       for (int k = 0; k < kChunk; ++k) {
         __m256i x[T], offset[T];
-        __m256 sx[T];
-        load(x, offset, sx);
+        load(x, offset);
         fold_block<Codes, R, T>(row_codes, [&](int i, int t) { return _mm256_broadcast_ss(&factor[i][t][k]); }, x,
                                 offset, acc);
-        xt += kBlock;
-        ++st;
-        if constexpr (Codes::kOffset) ot += 8;
-        codes += Codes::kBlockBytes;
+        step();
       }
       if (per_group <= kChunk) {
         scale += kChunk / per_group;  // the chunk ends on a group boundary
@@ -265,7 +260,11 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
     if constexpr (kPrefetch)
       if (!chunked) ahead->advance();
     fold_one(row_codes);
-    next_block();
+    step();
+    if (--left_in_group == 0) {
+      ++scale;
+      left_in_group = per_group;
+    }
   }
   if (full < xq.blocks) {  // the rows' last partial block: their bytes only (the activations' padding is zero)
     fold_one([&](int i) {
