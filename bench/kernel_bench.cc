@@ -183,12 +183,13 @@ BENCHMARK(BM_MatVecChain)->ArgsProduct({{1, 2, 4}, {2048}, {512}})->Unit(benchma
 BENCHMARK(BM_MatVecChain)->ArgsProduct({{1}, {4096}, {2048}})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MatVecChain)->ArgsProduct({{1}, {2048}, {1024}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// Compute bound: one thread, a weight that stays in L2 (128 x 2048), bytes/s of CPU time. What one core
+// Compute bound: one thread, a weight of 32 or 128 rows x 2048 in L2 (the second argument; 128 rows of f32,
+// 1 MiB, and of bf16, 512 KiB, spill into L3 on a 512 KiB L2), bytes/s of CPU time. What one core
 // can unpack and multiply when memory is not the limit; against the probe per core it says whether a format
 // is bandwidth- or unpacking-bound, and it is far less sensitive than wall time to a shared machine.
 void BM_MatVecCompute(benchmark::State& state) {
   const int f = static_cast<int>(state.range(0));
-  const int64_t rows = 128, cols = 2048;
+  const int64_t rows = state.range(1), cols = 2048;
   const Weight& w = weight_of(f, rows, cols).weight;
   static ThreadPool one(1);
   std::vector<float> x = random_values(cols, 3), y(rows);
@@ -199,7 +200,7 @@ void BM_MatVecCompute(benchmark::State& state) {
   state.SetLabel(std::string(kernel_name(0)) + " " + weight_format_name(w.format) + " 1 thread, in cache");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.bytes()));
 }
-BENCHMARK(BM_MatVecCompute)->DenseRange(0, 5)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MatVecCompute)->ArgsProduct({{0, 1, 2, 3, 4, 5}, {32, 128}})->Unit(benchmark::kMicrosecond);
 
 // The prefill kernel the same way: one thread, 128 x 2048 in L2, 48 tokens, FLOP/s of CPU time; the second
 // argument 0 keeps it on AVX2, 1 lets it take the AVX-512 sweep where the CPU has one (the label says which).

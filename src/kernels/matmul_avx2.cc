@@ -109,6 +109,41 @@ void tile(const Lanes& lanes, int64_t r0, const float* x, int64_t ldx, int64_t c
     for (int t = 0; t < T; ++t) y[t * ldy + i] = reduce8(acc[i][t]);
 }
 
+// tile<Bf16Lanes, 8, 1, true> with the same arithmetic (per row: the low then the high vector of each 16-column
+// chunk, then accumulate()'s 8-column and tail steps), written so the loop's state fits the registers: the
+// rows are one base and a stride, the prefetch one address per 64 bytes. The generic tile kept eight Row
+// structs and the prefetcher's counters on the stack and reloaded them every chunk (perf annotate of
+// BM_MatVecCompute bf16: a third of its samples on the reloads and spills).
+void bf16_decode_tile8(const Bf16Lanes& lanes, int64_t r0, const float* x, int64_t cols, float* y) {
+  constexpr int R = 8;
+  const uint16_t* p0 = static_cast<const uint16_t*>(lanes.w->data) + r0 * cols;
+  const int64_t s = cols;                                    // rows are contiguous
+  constexpr int64_t kAhead = kAheadBytes / R / 2;            // bf16 codes ahead of the read, per row
+  const __m256i high = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
+  __m256 acc[R][1];
+  for (int i = 0; i < R; ++i) acc[i][0] = _mm256_setzero_ps();
+  const int64_t wide = cols / 16 * 16;
+  for (int64_t c = 0; c < wide; c += 16) {
+    if ((c & 31) == 0) {  // one 64-byte line per row every other chunk; past a row's end the next tile's rows
+      const int64_t a = c + kAhead;
+      const uint16_t* q = p0 + a + (a >= cols ? (R - 1) * s : 0);
+      for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(q + i * s), _MM_HINT_T0);
+    }
+    const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
+    for (int i = 0; i < R; ++i) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p0 + i * s + c));
+      acc[i][0] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(v, 16)), x0, acc[i][0]);
+      acc[i][0] = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_and_si256(v, high)), x1, acc[i][0]);
+    }
+  }
+  if (wide < cols) {
+    Bf16Lanes::Row row[R];
+    for (int i = 0; i < R; ++i) row[i] = lanes.row(r0 + i);
+    accumulate<Bf16Lanes, R, 1>(row, wide, cols, x, 0, acc);
+  }
+  for (int i = 0; i < R; ++i) y[i] = reduce8(acc[i][0]);
+}
+
 // Rows [r0, r1) for T tokens, several rows at a time, then the leftover rows one by one.
 template <class Lanes, int T, bool kPrefetch = false>
 void row_sweep(const Lanes& lanes, int64_t r0, int64_t r1, const float* x, int64_t ldx, int64_t cols, float* y,
@@ -118,7 +153,12 @@ void row_sweep(const Lanes& lanes, int64_t r0, int64_t r1, const float* x, int64
   // four: their group partial sums double the accumulators, and eight rows spill (measured slower).
   constexpr int kRows1 = Lanes::kScaled ? 4 : 8;
   if constexpr (T == 1 && kRows1 > 4)
-    for (; r + kRows1 <= r1; r += kRows1) tile<Lanes, kRows1, 1, kPrefetch>(lanes, r, x, ldx, cols, y + r, ldy);
+    for (; r + kRows1 <= r1; r += kRows1) {
+      if constexpr (std::is_same_v<Lanes, Bf16Lanes> && kPrefetch)
+        bf16_decode_tile8(lanes, r, x, cols, y + r);
+      else
+        tile<Lanes, kRows1, 1, kPrefetch>(lanes, r, x, ldx, cols, y + r, ldy);
+    }
   for (; r + 4 <= r1; r += 4) tile<Lanes, 4, T, kPrefetch>(lanes, r, x, ldx, cols, y + r, ldy);
   for (; r < r1; ++r) tile<Lanes, 1, T>(lanes, r, x, ldx, cols, y + r, ldy);
 }
@@ -129,22 +169,31 @@ int64_t wide_end(int64_t g0, int64_t g1) {
   return g0 + (g1 - g0) / Lanes::kWide * Lanes::kWide;
 }
 
-// x [n, cols] in the kernel order of Lanes into out (token t at out + t * ld).
+// x [n, cols] in the kernel order of Lanes into out (token t at out + t * ld). Each float is written once:
+// the wide chunks permuted straight from x, the rest of each group copied. (A whole-row std::copy first, then
+// the permutation over it, cost more than the matrix-vector product of a 16 x 2048 bf16 weight in L2: glibc's
+// memmove took 52% of BM_MatVecCompute/1/16's time on this Zen 3 host.)
 template <class Lanes>
 void to_kernel_order(const Lanes& lanes, const float* x, int64_t n, int64_t cols, float* out, int64_t ld) {
   for (int64_t t = 0; t < n; ++t) {
     const float* src = x + t * cols;
     float* dst = out + t * ld;
-    std::copy(src, src + cols, dst);
-    if constexpr (Lanes::kPermutes)
-      for (int64_t g0 = 0; g0 < cols; g0 += lanes.group)
-        for (int64_t c = g0, end = wide_end<Lanes>(g0, std::min(cols, g0 + lanes.group)); c < end; c += Lanes::kWide) {
+    if constexpr (!Lanes::kPermutes) {
+      for (int64_t c = 0; c < cols; ++c) dst[c] = src[c];
+    } else {
+      for (int64_t g0 = 0; g0 < cols; g0 += lanes.group) {
+        const int64_t g1 = std::min(cols, g0 + lanes.group);
+        int64_t c = g0;
+        for (const int64_t end = wide_end<Lanes>(g0, g1); c < end; c += Lanes::kWide) {
           if constexpr (requires { Lanes::to_kernel_order(src, dst); }) {
             Lanes::to_kernel_order(src + c, dst + c);  // a vectorised shuffle where the format has one
           } else {
             for (int i = 0; i < Lanes::kWide; ++i) dst[c + Lanes::kernel_position(i)] = src[c + i];
           }
         }
+        for (; c < g1; ++c) dst[c] = src[c];  // the group's columns past its last wide chunk keep their order
+      }
+    }
     if constexpr (requires { Lanes::kActivationFactor; })  // fp8: keeps products out of the subnormals
       for (int64_t c = 0; c < cols; ++c) dst[c] *= Lanes::kActivationFactor;
   }
