@@ -200,7 +200,7 @@ void BM_MatVecCompute(benchmark::State& state) {
   state.SetLabel(std::string(kernel_name(0)) + " " + weight_format_name(w.format) + " 1 thread, in cache");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.bytes()));
 }
-BENCHMARK(BM_MatVecCompute)->ArgsProduct({{0, 1, 2, 3, 4, 5}, {32, 128}})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MatVecCompute)->ArgsProduct({{0, 1, 2, 3, 4, 5}, {8, 32, 128}})->Unit(benchmark::kMicrosecond);
 
 // The prefill kernel the same way: one thread, 128 x 2048 in L2, 48 tokens, FLOP/s of CPU time; the second
 // argument 0 keeps it on AVX2, 1 lets it take the AVX-512 sweep where the CPU has one (the label says which).
