@@ -124,11 +124,8 @@ void bf16_decode_tile8(const Bf16Lanes& lanes, int64_t r0, const float* x, int64
   for (int i = 0; i < R; ++i) acc[i][0] = _mm256_setzero_ps();
   const int64_t wide = cols / 16 * 16;
   for (int64_t c = 0; c < wide; c += 16) {
-    if ((c & 31) == 0) {  // one 64-byte line per row every other chunk; past a row's end the next tile's rows
-      const int64_t a = c + kAhead;
-      const uint16_t* q = p0 + a + (a >= cols ? (R - 1) * s : 0);
-      for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(q + i * s), _MM_HINT_T0);
-    }
+    if ((c & 31) == 0)  // one 64-byte line per row every other chunk
+      prefetch_tile_rows(reinterpret_cast<const char*>(p0), 2 * (c + kAhead), 2 * s, R);
     const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
     for (int i = 0; i < R; ++i) {
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p0 + i * s + c));
@@ -165,10 +162,7 @@ void fp8_decode_tile4(const Fp8Lanes& lanes, int64_t r0, const float* x, int64_t
     for (int i = 0; i < R; ++i) part[i][0] = _mm256_setzero_ps();
     int64_t c = g0;
     for (; c + 32 <= g1; c += 32) {
-      for (; next < c + 32 + kAhead; next += 64) {  // past a row's end: the next tile's rows
-        const uint8_t* q = p0 + next + (next >= cols ? (R - 1) * s : 0);
-        for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(q + i * s), _MM_HINT_T0);
-      }
+      for (; next < c + 32 + kAhead; next += 64) prefetch_tile_rows(reinterpret_cast<const char*>(p0), next, s, R);
       for (int i = 0; i < R; ++i) {
         __m256 wv[4];
         Fp8Lanes::wide_codes(p0 + i * s + c, wv);

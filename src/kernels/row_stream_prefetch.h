@@ -22,6 +22,13 @@ namespace {
 // arrive.
 constexpr int64_t kAheadBytes = 8192;
 
+// Requests byte `offset` of each of a tile's `rows` rows (row 0 at `first`, rows `row_bytes` apart and
+// contiguous); an offset past a row's end is the same row of the next tile, `rows` rows on.
+inline void prefetch_tile_rows(const char* first, int64_t offset, int64_t row_bytes, int64_t rows) {
+  const char* p = first + offset + (offset >= row_bytes ? (rows - 1) * row_bytes : 0);
+  for (int64_t i = 0; i < rows; ++i) _mm_prefetch(p + i * row_bytes, _MM_HINT_T0);
+}
+
 struct RowStreamPrefetch {
   const char* first = nullptr;  // row 0 of the tile
   int64_t row_bytes = 0;        // distance between consecutive rows
@@ -38,11 +45,7 @@ struct RowStreamPrefetch {
         rows(tile_rows), next(distance) {}
   void advance() {
     read += chunk_bytes;
-    for (; next < read + distance; next += 64) {
-      // Past the row's end: the same row of the next tile, R rows on.
-      const char* p = first + next + (next >= row_bytes ? (rows - 1) * row_bytes : 0);
-      for (int64_t i = 0; i < rows; ++i) _mm_prefetch(p + i * row_bytes, _MM_HINT_T0);
-    }
+    for (; next < read + distance; next += 64) prefetch_tile_rows(first, next, row_bytes, rows);
   }
 };
 
