@@ -121,10 +121,19 @@ test('chat: streamed text, multi-turn, expert colouring, regenerate, copy, stop,
   await setSettings(page, { Temperature: 0, 'Max tokens': 120 });
   await page.getByLabel('Continue past end of text (ignore_eos)').check();
   await page.getByLabel('Message', { exact: true }).fill('Tell me a story about a cat.');
+  // Text is on screen while the stream still runs (and Stop is offered then). Checked at every change of the
+  // page, not by a polled wait: the tiny model can stream its 120 tokens between two animation frames, and a
+  // wait polled per frame then never saw the streaming state (a failure seen once in six runs).
+  await page.evaluate(() => {
+    window.sawStreamingText = false;
+    const check = () => {
+      if (document.body.dataset.state === 'streaming' && !document.getElementById('stop').disabled &&
+          document.querySelectorAll('.msg.assistant .tok').length >= 2) window.sawStreamingText = true;
+    };
+    new MutationObserver(check).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
   await page.getByRole('button', { name: 'Send' }).click();
-  // Text is on screen while the stream still runs (and Stop is offered then).
-  await page.waitForFunction(() => document.body.dataset.state === 'streaming' &&
-    !document.getElementById('stop').disabled && document.querySelectorAll('.msg.assistant .tok').length >= 2);
+  await page.waitForFunction(() => window.sawStreamingText);
   await page.waitForFunction(() => document.body.dataset.state === 'ready');
   const firstToken = await page.evaluate(() => performance.getEntriesByName('longcat-first-token')[0].startTime -
     performance.getEntriesByName('longcat-send')[0].startTime);
