@@ -221,13 +221,8 @@ void to_kernel_order(const Lanes& lanes, const float* x, int64_t n, int64_t cols
       for (int64_t g0 = 0; g0 < cols; g0 += lanes.group) {
         const int64_t g1 = std::min(cols, g0 + lanes.group);
         int64_t c = g0;
-        for (const int64_t end = wide_end<Lanes>(g0, g1); c < end; c += Lanes::kWide) {
-          if constexpr (requires { Lanes::to_kernel_order(src, dst); }) {
-            Lanes::to_kernel_order(src + c, dst + c);  // a vectorised shuffle where the format has one
-          } else {
-            for (int i = 0; i < Lanes::kWide; ++i) dst[c + Lanes::kernel_position(i)] = src[c + i];
-          }
-        }
+        for (const int64_t end = wide_end<Lanes>(g0, g1); c < end; c += Lanes::kWide)
+          Lanes::to_kernel_order(src + c, dst + c);  // every permuting format has a vectorised shuffle
         for (; c < g1; ++c) dst[c] = src[c];  // the group's columns past its last wide chunk keep their order
       }
     }

@@ -4,8 +4,8 @@
 // activations and apply the group's scale once per group (matmul_avx2.cc), so a loader here only turns codes
 // into floats: load8(c) gives the eight codes at column c (c % 8 == 0, c + 8 <= cols) in column order,
 // load_wide(c, out) kWide codes at once in the format's kernel order (the order its cheapest unpacking
-// yields, kernel_position(i) of column offset i in a chunk; activations are permuted to match, by a
-// vectorised to_kernel_order where the format has one), tail(c) the last partial vector zero-padded, and scale(g) the
+// yields: column offset i of a chunk at 8 * (i % 2) + i / 2 for bf16, 8 * (i % 4) + i / 4 for fp8 and int4;
+// activations are permuted to match, by the format's vectorised to_kernel_order), tail(c) the last partial vector zero-padded, and scale(g) the
 // factor (group g = columns [g * group, (g + 1) * group)) that turns group sums of raw codes into real units. Formats without scales (kScaled false) load
 // their values directly. Formats with a kActivationFactor (fp8) take the activations times it, and scale()
 // includes its inverse: scale(c / group) * (load8(c) * kActivationFactor) is exactly dequantize_row's value
@@ -63,7 +63,6 @@ struct Bf16Lanes {
   static constexpr int kWide = 16;
   static constexpr bool kPermutes = true;
   static constexpr bool kScaled = false;
-  static constexpr int kernel_position(int i) { return 8 * (i % 2) + i / 2; }
   // One 16-column chunk of activations into kernel order: even columns, then odd columns.
   static void to_kernel_order(const float* src, float* dst) {
     const __m256 a = _mm256_loadu_ps(src), b = _mm256_loadu_ps(src + 8);
@@ -157,7 +156,6 @@ struct Fp8Lanes {
   static constexpr bool kScaled = true;
   static constexpr int kWide = 32;
   static constexpr bool kPermutes = true;
-  static constexpr int kernel_position(int i) { return 8 * (i % 4) + i / 4; }
   static void to_kernel_order(const float* src, float* dst) { four_way_to_kernel_order(src, dst); }
   static constexpr float kActivationFactor = 0x1p32f;  // see fp8_lanes
   const Weight* w;
@@ -229,8 +227,6 @@ struct Int4Lanes {
   static constexpr bool kScaled = true;
   static constexpr int kWide = 32;
   static constexpr bool kPermutes = true;
-  // Kernel-order position of column offset `i` (0..31) inside a 32-column chunk.
-  static constexpr int kernel_position(int i) { return 8 * (i % 4) + i / 4; }
   static void to_kernel_order(const float* src, float* dst) { four_way_to_kernel_order(src, dst); }
   const Weight* w;
   int64_t group;
