@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -149,58 +150,63 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool, const ProbeOptions& r
   const Weight big = bf16_view(mapped.data(), kRows, kCols);
   std::vector<float> x(64 * kCols, 0.01f), y(64 * kRows);
 
+  // Every table entry is measured in rounds (each entry once per round) rather than one entry after the
+  // other: this machine's share of its host drifts over seconds, and entries measured in different slices
+  // would carry that drift into the ratios between them (docs/planner.md, "Session 10"). The prediction
+  // multiplies the streaming entries together (the n = 1 rate x the size factor x the row factor), so they
+  // share one set of rounds: measured in three phases one after the other, the n = 1 stream and the row table's
+  // 16 KiB entry -- the same matrix, the same kernel -- once came out 37.5 and 27.8 GB/s (docs/planner.md,
+  // "Session 20").
+  const auto* base = static_cast<const uint16_t*>(mapped.data());
+  struct Entry {
+    std::function<void()> run;
+    std::vector<double> times;
+  };
   // The engine's matrix kernel over that weight times n tokens (n = 1 streams it, converting in registers;
   // n >= 3 converts row blocks once and sweeps the tokens over them). n = 1 is also the bf16 streaming rate.
-  // The entries are measured in rounds (every n once per round) rather than one n after the other: this
-  // machine's share of its host drifts over seconds, and a table measured in one slice per entry would carry
-  // that drift into the ratios between entries (docs/planner.md, "Session 10"). The streaming entries (n <= 2,
-  // ~20 ms a pass) get more rounds, so that their mean covers seconds of the host's swings, not a glimpse.
-  std::fprintf(stderr, "plan: matrix kernel on 1..64 tokens per weight...\n");
   const std::vector<int> token_counts = {1, 2, 3, 4, 8, 16, 32, 64};
-  std::map<int, std::vector<double>> batched_times;
-  for (int round = 0; round < 15; ++round)
-    for (int n : token_counts) {
-      if ((n > 2 && round >= 5) || (n > 4 && round >= 3)) continue;
-      batched_times[n].push_back(time_once([&] { matmul(big, x.data(), n, y.data(), &pool); }));
-    }
-  for (int n : token_counts) hw.batched_weight_bandwidth[n] = static_cast<double>(big.bytes()) / mean(batched_times[n]);
-  hw.weight_stream_bandwidth["bf16"] = hw.batched_weight_bandwidth[1];
-  hw.matrix_flops = 2.0 * 64 * kRows * kCols * hw.batched_weight_bandwidth[64] / static_cast<double>(big.bytes());
-
+  std::map<int, Entry> batched;
+  for (int n : token_counts) batched[n].run = [&, n] { matmul(big, x.data(), n, y.data(), &pool); };
   // The same weight cut into a run of distinct matrices of one size (rows of 2048 bf16, 4 KiB), multiplied
   // one after another: what a decode step does with its many small matrices (docs/planner.md). Sizes of which
-  // the weight holds at least two; in rounds like the table above.
-  std::fprintf(stderr, "plan: matrix-vector kernel over runs of 0.5..128 MiB matrices...\n");
+  // the weight holds at least two.
   constexpr int64_t kRunCols = 2048;
   const int64_t total_rows = big.bytes() / (kRunCols * 2);
-  std::vector<int64_t> run_rows;
+  std::map<int64_t, Entry> runs;  // by rows per matrix
   for (int64_t mib2 : {1, 4, 16, 64, 256})  // matrix size in units of 0.5 MiB
-    if (const int64_t rows = mib2 * (512 * 1024) / (kRunCols * 2); total_rows / rows >= 2) run_rows.push_back(rows);
-  std::map<int64_t, std::vector<double>> run_times;
-  const auto* base = static_cast<const uint16_t*>(mapped.data());
-  for (int round = 0; round < 10; ++round)
-    for (int64_t rows : run_rows)
-      run_times[rows].push_back(time_once([&] {
+    if (const int64_t rows = mib2 * (512 * 1024) / (kRunCols * 2); total_rows / rows >= 2)
+      runs[rows].run = [&, rows] {
         for (int64_t k = 0; k < total_rows / rows; ++k)
           matmul(bf16_view(base + k * rows * kRunCols, rows, kRunCols), x.data(), 1, y.data(), &pool);
-      }));
-  for (int64_t rows : run_rows)
-    hw.matrix_size_bandwidth[static_cast<double>(rows * kRunCols * 2)] =
-        static_cast<double>(total_rows / rows * rows * kRunCols * 2) / mean(run_times[rows]);
-
+      };
   // The whole weight as one matrix with rows of 1, 4 and 16 KiB (512, 2048, 8192 bf16), multiplied by one
   // token: the kernel reads a few rows side by side, each row its own stream, so short rows (an expert's
-  // down_proj, q_b) restart streams more often per byte and stream slower (docs/planner.md). In rounds, too.
-  std::fprintf(stderr, "plan: matrix-vector kernel over rows of 1..16 KiB...\n");
-  const std::vector<int64_t> row_cols = {512, 2048, 8192};
-  std::map<int64_t, std::vector<double>> row_times;
-  for (int round = 0; round < 10; ++round)
-    for (int64_t cols : row_cols)
-      row_times[cols].push_back(time_once([&] {
-        matmul(bf16_view(base, big.bytes() / (cols * 2), cols), x.data(), 1, y.data(), &pool);
-      }));
-  for (int64_t cols : row_cols)
-    hw.row_size_bandwidth[static_cast<double>(cols * 2)] = static_cast<double>(big.bytes()) / mean(row_times[cols]);
+  // down_proj, q_b) restart streams more often per byte and stream slower (docs/planner.md).
+  std::map<int64_t, Entry> row_views;  // by bf16 per row
+  for (int64_t cols : {512, 2048, 8192})
+    row_views[cols].run = [&, cols] { matmul(bf16_view(base, big.bytes() / (cols * 2), cols), x.data(), 1, y.data(), &pool); };
+
+  // The streaming entries (each ~20-40 ms a pass), 12 rounds: their means cover seconds of the host's swings.
+  std::fprintf(stderr, "plan: matrix-vector kernel: one 1 GiB-class matrix, runs of 0.5..128 MiB matrices, rows of 1..16 KiB...\n");
+  for (int round = 0; round < 12; ++round) {
+    for (int n : {1, 2}) batched[n].times.push_back(time_once(batched[n].run));
+    for (auto& [rows, e] : runs) e.times.push_back(time_once(e.run));
+    for (auto& [cols, e] : row_views) e.times.push_back(time_once(e.run));
+  }
+  // The compute-bound entries (n >= 3, up to ~0.6 s a pass) in rounds of their own: 5 for n = 3, 4, else 3.
+  std::fprintf(stderr, "plan: matrix kernel on 3..64 tokens per weight...\n");
+  for (int round = 0; round < 5; ++round)
+    for (int n : token_counts)
+      if (n > 2 && (n <= 4 || round < 3)) batched[n].times.push_back(time_once(batched[n].run));
+
+  const double big_bytes = static_cast<double>(big.bytes());
+  for (int n : token_counts) hw.batched_weight_bandwidth[n] = big_bytes / mean(batched[n].times);
+  hw.weight_stream_bandwidth["bf16"] = hw.batched_weight_bandwidth[1];
+  hw.matrix_flops = 2.0 * 64 * kRows * kCols * hw.batched_weight_bandwidth[64] / big_bytes;
+  for (auto& [rows, e] : runs)
+    hw.matrix_size_bandwidth[static_cast<double>(rows * kRunCols * 2)] =
+        static_cast<double>(total_rows / rows * rows * kRunCols * 2) / mean(e.times);
+  for (auto& [cols, e] : row_views) hw.row_size_bandwidth[static_cast<double>(cols * 2)] = big_bytes / mean(e.times);
 
   // The other formats streaming (matrix-vector), converted from the same weight and mapped the same way.
   std::fprintf(stderr, "plan: matrix-vector kernel for fp8, int8, int4...\n");
