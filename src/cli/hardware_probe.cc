@@ -187,7 +187,7 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool, const ProbeOptions& r
     row_views[cols].run = [&, cols] { matmul(bf16_view(base, big.bytes() / (cols * 2), cols), x.data(), 1, y.data(), &pool); };
 
   // The streaming entries (each ~20-40 ms a pass), 12 rounds: their means cover seconds of the host's swings.
-  std::fprintf(stderr, "plan: matrix-vector kernel: one 1 GiB-class matrix, runs of 0.5..128 MiB matrices, rows of 1..16 KiB...\n");
+  std::fprintf(stderr, "plan: matrix-vector kernel: the whole weight, runs of 0.5..128 MiB matrices, rows of 1..16 KiB...\n");
   for (int round = 0; round < 12; ++round) {
     for (int n : {1, 2}) batched[n].times.push_back(time_once(batched[n].run));
     for (auto& [rows, e] : runs) e.times.push_back(time_once(e.run));
