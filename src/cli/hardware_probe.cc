@@ -182,8 +182,9 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool, const ProbeOptions& r
   // The whole weight as one matrix with rows of 1, 4 and 16 KiB (512, 2048, 8192 bf16), multiplied by one
   // token: the kernel reads a few rows side by side, each row its own stream, so short rows (an expert's
   // down_proj, q_b) restart streams more often per byte and stream slower (docs/planner.md).
+  // Rows of kCols (16 KiB) are the n = 1 entry's matrix itself: its passes serve both tables.
   std::map<int64_t, Entry> row_views;  // by bf16 per row
-  for (int64_t cols : {512, 2048, 8192})
+  for (int64_t cols : {512, 2048})
     row_views[cols].run = [&, cols] { matmul(bf16_view(base, big.bytes() / (cols * 2), cols), x.data(), 1, y.data(), &pool); };
 
   // The streaming entries (each ~20-40 ms a pass), 12 rounds: their means cover seconds of the host's swings.
@@ -207,6 +208,7 @@ plan::HardwareProfile probe_this_machine(ThreadPool& pool, const ProbeOptions& r
     hw.matrix_size_bandwidth[static_cast<double>(rows * kRunCols * 2)] =
         static_cast<double>(total_rows / rows * rows * kRunCols * 2) / mean(e.times);
   for (auto& [cols, e] : row_views) hw.row_size_bandwidth[static_cast<double>(cols * 2)] = big_bytes / mean(e.times);
+  hw.row_size_bandwidth[static_cast<double>(kCols * 2)] = hw.batched_weight_bandwidth[1];
 
   // The other formats streaming (matrix-vector), converted from the same weight and mapped the same way.
   std::fprintf(stderr, "plan: matrix-vector kernel for fp8, int8, int4...\n");
