@@ -114,11 +114,18 @@ void tile(const Lanes& lanes, int64_t r0, const float* x, int64_t ldx, int64_t c
 // rows are one base and a stride, the prefetch one address per 64 bytes. The generic tile kept eight Row
 // structs and the prefetcher's counters on the stack and reloaded them every chunk (perf annotate of
 // BM_MatVecCompute bf16: a third of its samples on the reloads and spills).
+//
+// Its prefetch runs 2 KiB ahead over the 8 rows (256 bytes per row), a quarter of kAheadBytes: on this Zen 3
+// host the shorter distance streamed faster, alternated with the 8 KiB one (docs/performance.md "Session 21":
+// BM_MatVecInterleaved bf16 0.97-1.19 of the probe against 0.82-0.94; the bench-mini bf16 decode 17.5 against
+// 16.2 tok/s over nine pairs). The fp8 tile keeps kAheadBytes: 2 KiB made its decode slower (23.0 vs 26.2).
+constexpr int64_t kBf16TileAheadBytes = 2048;
+
 void bf16_decode_tile8(const Bf16Lanes& lanes, int64_t r0, const float* x, int64_t cols, float* y) {
   constexpr int R = 8;
   const uint16_t* p0 = static_cast<const uint16_t*>(lanes.w->data) + r0 * cols;
   const int64_t s = cols;                                    // rows are contiguous
-  constexpr int64_t kAhead = kAheadBytes / R / 2;            // bf16 codes ahead of the read, per row
+  constexpr int64_t kAhead = kBf16TileAheadBytes / R / 2;    // bf16 codes ahead of the read, per row
   const __m256i high = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
   __m256 acc[R][1];
   for (int i = 0; i < R; ++i) acc[i][0] = _mm256_setzero_ps();
