@@ -117,7 +117,7 @@ void tile(const Lanes& lanes, int64_t r0, const float* x, int64_t ldx, int64_t c
 //
 // Its prefetch runs 2 KiB ahead over the 8 rows (256 bytes per row), a quarter of kAheadBytes: on this Zen 3
 // host the shorter distance streamed faster, alternated with the 8 KiB one (docs/performance.md "Session 21":
-// BM_MatVecInterleaved bf16 0.97-1.19 of the probe against 0.82-0.94; the bench-mini bf16 decode 17.5 against
+// BM_MatVecInterleaved bf16 0.92-1.19 of the probe against 0.82-1.01; the bench-mini bf16 decode 17.5 against
 // 16.2 tok/s over nine pairs). The fp8 tile keeps kAheadBytes: 2 KiB made its decode slower (23.0 vs 26.2).
 constexpr int64_t kBf16TileAheadBytes = 2048;
 
