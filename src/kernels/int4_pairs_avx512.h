@@ -109,6 +109,10 @@ void int4_tile(const Int4Rows& w, const Int8Activations& x, int64_t r, float* y)
       odd_factors[p] =
           _mm512_mul_ps(_mm512_permutexvar_ps(spread, _mm512_maskz_loadu_ps(group_mask, odd_scales[p] + g0)), sx);
     }
+    // The scales' lines as far ahead as the codes' (a run's scales span at most a line at groups >= 32).
+    if (kPrefetch)
+      prefetch_scale_rows(even_scales[0], w.scale_cols, b0, x.blocks, w.blocks_per_group,
+                          kAheadBytes / (2 * P) / (kBlock / 2), 2 * P);
     __m512i pick = lane_of_block;
     for (int64_t k = 0; k < run; ++k) {
       if (kPrefetch) ahead.advance();

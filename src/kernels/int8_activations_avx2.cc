@@ -234,10 +234,18 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
   std::optional<RowStreamPrefetch> ahead;
   if constexpr (kPrefetch)
     ahead.emplace(reinterpret_cast<const char*>(codes), stride, (chunked ? kChunk : 1) * Codes::kBlockBytes, R);
+  // The rows' scales as far ahead as their codes (row_stream_prefetch.h), once per chunk of blocks.
+  const float* const first_scales = scale;
+  auto prefetch_scales = [&](int64_t block) {
+    prefetch_scale_rows(first_scales, scale_cols, block, xq.blocks, per_group, kAheadBytes / R / Codes::kBlockBytes, R);
+  };
   int64_t b = 0;
   if (chunked)
     for (; b + kChunk <= full; b += kChunk) {
-      if constexpr (kPrefetch) ahead->advance();
+      if constexpr (kPrefetch) {
+        ahead->advance();
+        prefetch_scales(b);
+      }
       // factor[i][t][k]: block b + k's sw * sx for row i and token t.
       alignas(32) float factor[R][T][kChunk];
       for (int i = 0; i < R; ++i) {
@@ -261,7 +269,10 @@ void tile(const Weight& w, int64_t r0, const QuantizedActivations& xq, int64_t t
     }
   for (; b < full; ++b) {  // the blocks after the last chunk (already requested), or all blocks unchunked
     if constexpr (kPrefetch)
-      if (!chunked) ahead->advance();
+      if (!chunked) {
+        ahead->advance();
+        if (b % kChunk == 0) prefetch_scales(b);
+      }
     fold_one(row_codes);
     step();
     if (--left_in_group == 0) {
