@@ -72,6 +72,11 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
       ::close(fd);
       throw Error(std::string("cannot map file: ") + std::strerror(err), path);
     }
+    // Pages read from disk from now on come in 2 MiB folios mapped by one page-table entry (the kernel's
+    // fault-time readahead takes the PMD order for VM_HUGEPAGE), where the default readahead left ~40% of
+    // bench-mini on 4 KiB pages and its decode ~20% slower than on huge pages (docs/performance.md, "Session
+    // 22"). Advice only: pages already cached keep their folios, and without THP nothing changes.
+    ::madvise(p, size_, MADV_HUGEPAGE);
     data_ = static_cast<const uint8_t*>(p);
   }
   ::close(fd);
