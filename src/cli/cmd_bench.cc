@@ -18,6 +18,7 @@
 #include "cli/step_routing.h"
 #include "kernels/cpu_features.h"
 #include "kernels/ops.h"
+#include "io/page_sizes.h"
 #include "model/decode_traffic.h"
 #include "model/longcat_model.h"
 #include "model/memory_check.h"
@@ -120,6 +121,15 @@ int cmd_bench(int argc, char** argv) {
     const ModelConfig& cfg = model->config();
     const int64_t V = cfg.vocab_size;
     touch_weights(*model);
+    // After the touch every page is resident; how many sit on 2 MiB pages is what the decode streams through.
+    const PageSizeShare pages = page_size_share(model->checkpoint().mapped_ranges());
+    if (pages.known && pages.resident_bytes > (size_t{64} << 20) && pages.huge_fraction() < 0.5)
+      std::fprintf(stderr,
+                   "bench: only %.0f%% of the weights are on 2 MiB pages (the page cache holds the files in the small "
+                   "folios whoever wrote or read them made); decode may stream them up to ~2x slower. --no-mmap reads "
+                   "them onto huge pages, or drop the files from the page cache (e.g. `dd if=FILE iflag=nocache "
+                   "count=0`) and they are read back in 2 MiB folios\n",
+                   100 * pages.huge_fraction());
 
     std::vector<int32_t> ids(prompt_len);
     std::vector<int64_t> pos(prompt_len);
@@ -221,6 +231,8 @@ int cmd_bench(int argc, char** argv) {
         {"weight_format", weight_format_name(model->weights().layers[0].mlp[0].gate_proj.format)},
         {"threads", pool.size()},
         {"matrix_kernels", use_avx512_kernels() ? "avx2 + avx512 prefill sweep and attention" : use_avx2_kernels() ? "avx2" : "generic"},
+        {"weights_resident_bytes", pages.resident_bytes},
+        {"weights_on_huge_pages", pages.huge_fraction()},
         {"read_bandwidth_gbps", bandwidth / 1e9},
         {"sgemm_gflops", sgemm / 1e9},
         {"prefill",
@@ -283,8 +295,9 @@ int cmd_bench(int argc, char** argv) {
       std::snprintf(buf, sizeof buf, " = %5.1f%% of %s", 100 * fraction, limit);
       return std::string(buf);
     };
-    std::printf("model     %s (%s weights; %s kernels)\n", model_dir.c_str(), j["weight_format"].get<std::string>().c_str(),
-                j["matrix_kernels"].get<std::string>().c_str());
+    std::printf("model     %s (%s weights; %s kernels; %.1f%% of the weights' pages 2 MiB)\n", model_dir.c_str(),
+                j["weight_format"].get<std::string>().c_str(), j["matrix_kernels"].get<std::string>().c_str(),
+                100 * pages.huge_fraction());
     std::printf("prefill   %5d tokens %8.3f s %9.1f tok/s %8.1f GFLOP/s%s\n", prompt_len, prefill_s,
                 prompt_len / prefill_s, prefill_flops_rate / 1e9, ratio(j["prefill"]["fraction_of_sgemm"].get<double>(), "sgemm").c_str());
     if (gen)

@@ -105,4 +105,10 @@ ModelConfig load_folder_config(const std::string& dir) {
   return c;
 }
 
+std::vector<std::pair<const void*, size_t>> Checkpoint::mapped_ranges() const {
+  std::vector<std::pair<const void*, size_t>> ranges;
+  for (const auto& f : files_) ranges.push_back(f->mapped_range());
+  return ranges;
+}
+
 }  // namespace longcat

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/model_config.h"
@@ -24,6 +25,7 @@ class Checkpoint {
   std::vector<std::string> tensor_names() const;
   size_t total_bytes() const;  // bytes of all tensor data in the files
   const std::vector<std::string>& files() const { return file_names_; }
+  std::vector<std::pair<const void*, size_t>> mapped_ranges() const;  // every weight file's bytes in memory
 
  private:
   std::string dir_;

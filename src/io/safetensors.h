@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/dtype.h"
@@ -51,6 +52,7 @@ class SafetensorsFile {
   const std::map<std::string, std::string>& metadata() const { return header_.metadata; }
   bool contains(const std::string& name) const { return index_.count(name) != 0; }
   TensorView tensor(const std::string& name) const;  // throws Error if absent
+  std::pair<const void*, size_t> mapped_range() const { return {map_->data(), map_->size()}; }  // the file's bytes
 
  private:
   std::unique_ptr<MappedFile> map_;
