@@ -115,17 +115,23 @@ void tile(const Lanes& lanes, int64_t r0, const float* x, int64_t ldx, int64_t c
 // structs and the prefetcher's counters on the stack and reloaded them every chunk (perf annotate of
 // BM_MatVecCompute bf16: a third of its samples on the reloads and spills).
 //
-// Its prefetch runs 2 KiB ahead over the 8 rows (256 bytes per row), a quarter of kAheadBytes: on this Zen 3
-// host the shorter distance streamed faster, alternated with the 8 KiB one (docs/performance.md "Session 21":
-// BM_MatVecInterleaved bf16 0.92-1.19 of the probe against 0.82-1.01; the bench-mini bf16 decode 17.5 against
-// 16.2 tok/s over nine pairs). The fp8 tile keeps kAheadBytes: 2 KiB made its decode slower (23.0 vs 26.2).
-constexpr int64_t kBf16TileAheadBytes = 2048;
+// Its prefetch distance over the 8 rows depends on the host, measured by alternated runs on each: on a Zen 3
+// (AMD family 19h) 2 KiB (256 bytes per row) streamed faster than 8 KiB (docs/performance.md "Session 21":
+// BM_MatVecInterleaved bf16 0.92-1.19 of the probe against 0.82-1.01; bench-mini bf16 decode 17.5 against
+// 16.2 tok/s over nine pairs); on a Zen 5 (family 1Ah) 8 KiB, kAheadBytes, did ("Session 22": bench-mini bf16
+// decode 44.7, 37.8, 41.5 GB/s against 39.2, 33.6, 33.1 at 2 KiB, alternated; 4 and 16 KiB no better than 8),
+// as session 11 found for every tile there. Other hosts keep kAheadBytes, the distance of the other tiles.
+// The fp8 tile keeps kAheadBytes everywhere: 2 KiB made its decode slower on the Zen 3 (23.0 vs 26.2 tok/s).
+int64_t bf16_tile_ahead_bytes() {
+  static const int64_t bytes = __builtin_cpu_is("amdfam19h") ? 2048 : kAheadBytes;
+  return bytes;
+}
 
 void bf16_decode_tile8(const Bf16Lanes& lanes, int64_t r0, const float* x, int64_t cols, float* y) {
   constexpr int R = 8;
   const uint16_t* p0 = static_cast<const uint16_t*>(lanes.w->data) + r0 * cols;
   const int64_t s = cols;                                    // rows are contiguous
-  constexpr int64_t kAhead = kBf16TileAheadBytes / R / 2;    // bf16 codes ahead of the read, per row
+  const int64_t kAhead = bf16_tile_ahead_bytes() / R / 2;  // bf16 codes ahead of the read, per row
   const __m256i high = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
   __m256 acc[R][1];
   for (int i = 0; i < R; ++i) acc[i][0] = _mm256_setzero_ps();

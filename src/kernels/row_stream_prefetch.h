@@ -20,7 +20,7 @@ namespace {
 // 512 x 2048 bf16 matrices 33 -> 45 GB/s on 2 threads). Rows of a few KiB are also too short for the
 // hardware prefetcher to train on before they end. Prefetching never changes a result, only when the bytes
 // arrive.
-// (bf16_decode_tile8 in matmul_avx2.cc runs a shorter 2 KiB, measured faster for that tile on Zen 3.)
+// (bf16_decode_tile8 in matmul_avx2.cc runs a shorter 2 KiB on Zen 3, measured faster for that tile there.)
 constexpr int64_t kAheadBytes = 8192;
 
 // Requests byte `offset` of each of a tile's `rows` rows (row 0 at `first`, rows `row_bytes` apart and
