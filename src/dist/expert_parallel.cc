@@ -1,5 +1,7 @@
 #include "dist/expert_parallel.h"
 
+#include "io/mapped_file.h"
+
 #include <mpi.h>
 
 #include <cstdio>
@@ -31,6 +33,9 @@ ExpertParallelSession::ExpertParallelSession(const std::string& model_dir, MoeOv
   stats_.ranks = mpi_.size();
   stats_.host = mpi_.host();
   stats_.overlap = overlap == MoeOverlap::sbo ? "sbo" : "none";
+  // A rank faults in only its own experts' pages; 2 MiB folios would bring their neighbours' in too
+  // (tests/expert_parallel/run.sh checks each rank's resident share).
+  set_huge_page_advice(false);
   // The config decides the cut; a rank that cannot read it says so and the others hear of it.
   ModelConfig cfg;
   std::string problem;

@@ -17,6 +17,7 @@ namespace longcat {
 
 namespace {
 std::atomic<bool> g_copy_files{false};
+std::atomic<bool> g_huge_page_advice{true};
 
 // The file's bytes in anonymous memory asked to live on transparent huge pages, then made read-only, like
 // the mapping they replace. pread in pieces: one call returns at most ~2 GiB on Linux.
@@ -46,6 +47,7 @@ const uint8_t* copy_into_memory(int fd, size_t size, const std::string& path) {
 }  // namespace
 
 void set_copy_files_into_memory(bool copy) { g_copy_files.store(copy); }
+void set_huge_page_advice(bool advise) { g_huge_page_advice.store(advise); }
 bool copy_files_into_memory() { return g_copy_files.load(); }
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {
@@ -76,7 +78,7 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     // fault-time readahead takes the PMD order for VM_HUGEPAGE), where the default readahead left ~40% of
     // bench-mini on 4 KiB pages and its decode ~20% slower than on huge pages (docs/performance.md, "Session
     // 22"). Advice only: pages already cached keep their folios, and without THP nothing changes.
-    ::madvise(p, size_, MADV_HUGEPAGE);
+    ::madvise(p, size_, g_huge_page_advice.load() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
     data_ = static_cast<const uint8_t*>(p);
   }
   ::close(fd);

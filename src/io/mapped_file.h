@@ -34,4 +34,10 @@ class MappedFile {
 void set_copy_files_into_memory(bool copy);
 bool copy_files_into_memory();
 
+// Process-wide, default on: mappings advise MADV_HUGEPAGE, so pages read from disk come in 2 MiB folios. Off
+// (MADV_NOHUGEPAGE: no 2 MiB mappings even of 2 MiB folios already cached) where a process touches only parts
+// of its files (an expert-parallel rank: its own experts), which 2 MiB pages would round up to the
+// neighbours' bytes around every expert.
+void set_huge_page_advice(bool advise);
+
 }  // namespace longcat

@@ -136,17 +136,12 @@ TensorView SafetensorsFile::tensor(const std::string& name) const {
 }
 
 namespace {
-// On disk before the rename (a crash leaves the old file or the whole new one), then out of the page cache.
-// Why the second: the cache keeps a file's pages in the folios its writes made, mostly 4 KiB, and a reader
-// that maps the file soon after (init or quantize, then bench) streams them ~2x slower than 2 MiB folios on
-// a Zen 5 host (docs/performance.md, "Session 22"); dropped, they are read back in 2 MiB folios
-// (MappedFile's MADV_HUGEPAGE). Costs the reader one read from disk.
-void flush_and_drop_from_page_cache(const std::string& file) {
+// On disk before the rename: a crash leaves the old file or the whole new one, never a renamed partial one.
+void flush_to_disk(const std::string& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(std::string("cannot reopen the written file: ") + std::strerror(errno), file);
   const bool synced = ::fdatasync(fd) == 0;
   const int err = errno;
-  if (synced) ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);  // advice: a file system may keep the pages
   ::close(fd);
   if (!synced) throw Error(std::string("cannot flush the written file to disk: ") + std::strerror(err), file);
 }
@@ -182,7 +177,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
     out.flush();
     if (!out) throw Error("write failed (disk full?)", tmp);
   }
-  flush_and_drop_from_page_cache(tmp);
+  flush_to_disk(tmp);
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) throw Error("cannot rename into place: " + ec.message(), path);

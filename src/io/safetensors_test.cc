@@ -3,11 +3,7 @@
 // fault, the tensor).
 #include "io/safetensors.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/mman.h>
-#include <sys/statfs.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -184,34 +180,6 @@ class SafetensorsFileTest : public ::testing::Test {
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   std::filesystem::path dir_;
 };
-
-// The writer flushes the file and drops it from the page cache, so that a reader maps it back in 2 MiB folios
-// (safetensors.cc). mincore says which pages of a mapping are resident without reading them.
-TEST_F(SafetensorsFileTest, WrittenFileIsOnDiskAndNotLeftInThePageCache) {
-  struct statfs fs;
-  ASSERT_EQ(::statfs(dir_.c_str(), &fs), 0);
-  if (fs.f_type == 0x01021994)  // TMPFS_MAGIC: memory is the file's only home, nothing can be dropped
-    GTEST_SKIP() << "the temporary directory is on tmpfs, where files live in the page cache";
-  std::vector<float> data(1 << 20);  // 4 MiB
-  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<float>(i);
-  const std::string p = path("dropped.safetensors");
-  write_safetensors(p, {{"w", DType::F32, {1024, 1024}, data.data()}}, {});
-  const int fd = ::open(p.c_str(), O_RDONLY);
-  ASSERT_GE(fd, 0);
-  const size_t size = std::filesystem::file_size(p), page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-  ::close(fd);
-  ASSERT_NE(map, MAP_FAILED);
-  std::vector<unsigned char> resident((size + page - 1) / page);
-  ASSERT_EQ(::mincore(map, size, resident.data()), 0);
-  size_t cached = 0;
-  for (unsigned char r : resident) cached += r & 1;
-  EXPECT_LE(cached, resident.size() / 10) << cached << " of " << resident.size() << " pages still cached";
-  // And the bytes are the written ones when read back.
-  EXPECT_EQ(std::memcmp(static_cast<const char*>(map) + size - data.size() * sizeof(float), data.data(),
-                        data.size() * sizeof(float)), 0);
-  ::munmap(map, size);
-}
 
 TEST_F(SafetensorsFileTest, WriteReadRoundTripKeepsOrderDataAndMetadata) {
   std::vector<float> f32 = {1.5f, -2.0f, 3.25f, 0.0f, 1e-30f, -7.0f};
