@@ -131,14 +131,14 @@ void bf16_decode_tile8(const Bf16Lanes& lanes, int64_t r0, const float* x, int64
   constexpr int R = 8;
   const uint16_t* p0 = static_cast<const uint16_t*>(lanes.w->data) + r0 * cols;
   const int64_t s = cols;                                    // rows are contiguous
-  const int64_t kAhead = bf16_tile_ahead_bytes() / R / 2;  // bf16 codes ahead of the read, per row
+  const int64_t ahead = bf16_tile_ahead_bytes() / R / 2;  // bf16 codes ahead of the read, per row
   const __m256i high = _mm256_set1_epi32(static_cast<int>(0xffff0000u));
   __m256 acc[R][1];
   for (int i = 0; i < R; ++i) acc[i][0] = _mm256_setzero_ps();
   const int64_t wide = cols / 16 * 16;
   for (int64_t c = 0; c < wide; c += 16) {
     if ((c & 31) == 0)  // one 64-byte line per row every other chunk
-      prefetch_tile_rows(reinterpret_cast<const char*>(p0), 2 * (c + kAhead), 2 * s, R);
+      prefetch_tile_rows(reinterpret_cast<const char*>(p0), 2 * (c + ahead), 2 * s, R);
     const __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
     for (int i = 0; i < R; ++i) {
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p0 + i * s + c));
